@@ -1,0 +1,228 @@
+"""Frozen dataclasses passed between the stages (standard library only).
+
+Coordinates are WGS84 ``(lat, lon)`` degrees; distances metres; times integer seconds (times of
+day are seconds after midnight and may pass 86400). Containers are tuples so that every object is
+hashable and every output built from them is byte-stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Scenario
+from .errors import DesignError
+
+__all__ = [
+    "Area",
+    "Block",
+    "DesignKPIs",
+    "FleetRow",
+    "Holiday",
+    "Pattern",
+    "Place",
+    "Plan",
+    "Route",
+    "RouteKPI",
+    "Stop",
+    "Timetable",
+    "Trip",
+]
+
+LatLon = tuple[float, float]
+Ring = tuple[LatLon, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A resolved anchor: a place the shuttle must serve."""
+
+    name_ko: str
+    name_en: str
+    kind: str  # poi | station | bus_stop | point
+    lat: float
+    lon: float
+    district: int | None  # gu code it lies in, None if outside the scenario districts
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A shuttle stop on the road graph."""
+
+    stop_id: str  # "S0001", stable across runs of the same input
+    name_ko: str
+    name_en: str
+    lat: float  # the stop's position (on or beside its road edge)
+    lon: float
+    node: int  # road graph node the route passes at this stop
+    ars: str | None  # Seoul ARS number when it is a real bus stop, else None
+    district: int | None  # gu code
+    anchor: str | None = None  # Korean name of the anchor it serves, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One direction of a route: stop sequence, run times and the routed shape."""
+
+    direction_id: int  # 0 or 1
+    headsign_ko: str
+    headsign_en: str
+    stop_ids: tuple[str, ...]
+    run_times_s: tuple[int, ...]  # free-flow run time between consecutive stops, len = stops - 1
+    stop_dist_m: tuple[float, ...]  # distance of each stop along the shape, first 0.0, ascending
+    shape: tuple[LatLon, ...]  # routed road geometry, first point at the first stop
+    length_m: float  # shape length, metres
+
+    def __post_init__(self) -> None:
+        n = len(self.stop_ids)
+        if n < 2:
+            msg = f"Pattern {self.headsign_en!r} has {n} stop(s); a route needs at least two."
+            raise DesignError(msg)
+        if len(self.run_times_s) != n - 1 or len(self.stop_dist_m) != n:
+            msg = (
+                f"Pattern {self.headsign_en!r}: {n} stops but {len(self.run_times_s)} run times "
+                f"and {len(self.stop_dist_m)} stop distances."
+            )
+            raise DesignError(msg)
+        if any(t <= 0 for t in self.run_times_s):
+            msg = f"Pattern {self.headsign_en!r}: run times must be positive."
+            raise DesignError(msg)
+        if any(b < a for a, b in zip(self.stop_dist_m, self.stop_dist_m[1:], strict=False)):
+            msg = f"Pattern {self.headsign_en!r}: stop distances must ascend along the shape."
+            raise DesignError(msg)
+
+    @property
+    def run_time_s(self) -> int:
+        """Free-flow one-way run time, seconds (no dwell)."""
+        return sum(self.run_times_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A shuttle route: one pattern per direction (one only for a loop)."""
+
+    route_id: str  # "R1"
+    short_name: str  # "1"
+    long_name_ko: str
+    long_name_en: str
+    color: str  # "RRGGBB"
+    text_color: str  # "RRGGBB", contrast >= 4.5 against color
+    patterns: tuple[Pattern, ...]
+    is_loop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteKPI:
+    """Figures of one route."""
+
+    route_id: str
+    length_m: float  # one-way length (mean of the directions)
+    one_way_s: int  # one-way run time incl. dwell (mean of the directions)
+    cycle_s: int  # both directions plus layovers
+    stops: int  # distinct stops served
+
+
+@dataclass(frozen=True, slots=True)
+class DesignKPIs:
+    """Network figures of a design."""
+
+    method: str
+    objective: float  # the value the designer minimised (lower is better)
+    att_min: float  # average passenger travel time, minutes
+    d0: float  # % of demand with 0 transfers
+    d1: float
+    d2: float
+    dun: float  # % unserved or > 2 transfers
+    vehicle_hours: float  # per weekday
+    coverage: float  # share (0..1) of the districts' population within the catchment
+    routes: tuple[RouteKPI, ...]
+    coverage_by_district: tuple[tuple[int, int, int], ...] = ()  # (gu, covered, population)
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """One scheduled journey of a vehicle along a pattern."""
+
+    trip_id: str
+    route_id: str
+    service_id: str  # a DAY_TYPE
+    direction_id: int
+    block_id: str
+    period: str  # period of the first departure
+    arrival_s: tuple[int, ...]  # one per stop of the pattern
+    departure_s: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.arrival_s) != len(self.departure_s):
+            msg = f"Trip {self.trip_id}: arrival and departure counts differ."
+            raise DesignError(msg)
+        times = [t for pair in zip(self.arrival_s, self.departure_s, strict=True) for t in pair]
+        if any(b < a for a, b in zip(times, times[1:], strict=False)):
+            msg = f"Trip {self.trip_id}: stop times must not go backwards."
+            raise DesignError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A vehicle duty: trips run by one bus on one day type, in order."""
+
+    block_id: str
+    service_id: str
+    route_id: str
+    trip_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    """Fleet figures of one route on one day type."""
+
+    route_id: str
+    service_id: str
+    vehicles: int
+    trips: int
+    vehicle_hours: float
+    vehicle_km: float
+    headways_min: tuple[tuple[str, float], ...]  # (period, minutes) actually run
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A public holiday on which the Sunday service runs."""
+
+    date: str  # YYYYMMDD
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timetable:
+    """Trips, blocks and fleet of every day type."""
+
+    trips: tuple[Trip, ...]
+    blocks: tuple[Block, ...]
+    fleet: tuple[FleetRow, ...]
+    holidays: tuple[Holiday, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A polygonal area for the map: a district or the stop catchment."""
+
+    code: int  # gu code (0 for the catchment)
+    name_ko: str
+    name_en: str
+    polygons: tuple[tuple[Ring, ...], ...]  # polygons, each as (exterior, *holes) rings
+    population: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a scenario produced: the input of the GTFS, map and report writers."""
+
+    scenario: Scenario
+    places: tuple[Place, ...]
+    stops: tuple[Stop, ...]
+    routes: tuple[Route, ...]
+    kpis: DesignKPIs
+    timetable: Timetable
+    districts: tuple[Area, ...] = ()
+    catchment: Area | None = None
