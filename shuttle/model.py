@@ -15,6 +15,7 @@ from .errors import DesignError
 __all__ = [
     "Area",
     "Block",
+    "Design",
     "DesignKPIs",
     "FleetRow",
     "Holiday",
@@ -136,6 +137,17 @@ class DesignKPIs:
     coverage: float  # share (0..1) of the districts' population within the catchment
     routes: tuple[RouteKPI, ...]
     coverage_by_district: tuple[tuple[int, int, int], ...] = ()  # (gu, covered, population)
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """The output of the route designer: resolved anchors, stops, routes and their figures."""
+
+    places: tuple[Place, ...]
+    stops: tuple[Stop, ...]  # sorted by stop_id; every stop is on at least one route
+    routes: tuple[Route, ...]  # sorted by route_id
+    kpis: DesignKPIs
+    catchment: Area | None = None  # union of the stops' walking catchments
 
 
 @dataclass(frozen=True, slots=True)
