@@ -30,3 +30,20 @@ def scenario(data_dir: Path) -> Scenario:
 def fixtures_dir() -> Path:
     """Small hand-made fixtures in tests/data."""
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Graph cache for the test session: $SHUTTLE_CACHE if set (fast reruns), else a temp dir."""
+    import os
+
+    env = os.environ.get("SHUTTLE_CACHE")
+    return Path(env) if env else tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def road_graph(scenario: Scenario, cache_dir: Path):  # noqa: ANN201
+    """The default scenario's road graph, built from the vector tiles once per session."""
+    from shuttle import network
+
+    return network.load_graph(scenario, cache_dir=cache_dir)
