@@ -1,0 +1,294 @@
+"""The ``shuttle`` command: a thin skin over :mod:`shuttle.pipeline`.
+
+Every command parses its options, loads the scenario, calls one library function and echoes
+where the output went. A :class:`~shuttle.errors.ShuttleError` becomes one line on stderr and
+exit code 1; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import Scenario, load_scenario
+from .errors import ShuttleError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger(__name__)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = max(10, 30 - 10 * verbosity)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("shuttle").setLevel(level)
+
+
+class _Progress:
+    """A one-line progress display on a terminal (stderr); silent when not a TTY."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * width)
+        click.echo(f"\r{stage:<14} [{bar:<{width}}] {done}/{total}", err=True, nl=False)
+        if done >= total:
+            click.echo("", err=True)
+
+
+def _errors(f: F) -> F:
+    """Turn a ShuttleError into a one-line message and exit code 1."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except ShuttleError as e:
+            raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Ctx:
+    """Options shared by every command."""
+
+    def __init__(self, data_dir: Path | None, cache_dir: Path | None, verbosity: int) -> None:
+        self.data_dir = data_dir
+        self.cache_dir = cache_dir
+        self.progress = _Progress(sys.stderr.isatty() and verbosity >= 0)
+
+    def scenario(self, name_or_file: str | None) -> Scenario:
+        return load_scenario(name_or_file, data_dir=self.data_dir)
+
+
+scenario_opt = click.option(
+    "--scenario",
+    "-s",
+    "scenario_name",
+    default="nw3",
+    show_default=True,
+    metavar="NAME|FILE",
+    help="Packaged scenario name or a scenario TOML file.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="shuttle")
+@click.option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
+@click.option("--quiet", "-q", count=True, help="Less output.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SHUTTLE_DATA",
+    help="Data directory (default: $SHUTTLE_DATA, else ../shared/data).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SHUTTLE_CACHE",
+    help="Road graph cache (default: $SHUTTLE_CACHE, else ~/.cache/shuttle).",
+)
+@click.pass_context
+def main(
+    ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None, cache_dir: Path | None
+) -> None:
+    """Plan a district bus shuttle: road network, stops, routes, timetable, GTFS and a map."""
+    verbosity = verbose - quiet
+    _configure_logging(verbosity)
+    ctx.obj = Ctx(data_dir, cache_dir, verbosity)
+
+
+# ---------------------------------------------------------------------------------- network
+
+
+@main.group()
+def network() -> None:
+    """Build and inspect the road graph."""
+
+
+def _network_options(f: F) -> F:
+    f = click.option("--refresh", is_flag=True, help="Rebuild even if a cached graph exists.")(f)
+    f = click.option("--online", is_flag=True, help="Download from the Overpass API (osmnx).")(f)
+    return scenario_opt(f)  # type: ignore[no-any-return]
+
+
+def _graph(obj: Ctx, scen: Scenario, *, online: bool = False, refresh: bool = False) -> Any:
+    from . import pipeline
+
+    if online:
+        scen = pipeline.scenario_with_source(scen, "online")
+    return pipeline.build_network(scen, cache_dir=obj.cache_dir, refresh=refresh,
+                                  progress=obj.progress)
+
+
+@network.command("build")
+@_network_options
+@click.option("--graphml", "graphml_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also export the graph as GraphML to this file.")
+@click.pass_obj
+@_errors
+def network_build(obj: Ctx, scenario_name: str, online: bool, refresh: bool,
+                  graphml_out: Path | None) -> None:
+    """Build the drivable road graph of the scenario's districts (cached)."""
+    from . import network as net
+
+    scen = obj.scenario(scenario_name)
+    G = _graph(obj, scen, online=online, refresh=refresh)
+    click.echo(f"road graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges")
+    if "cache_path" in G.graph:
+        click.echo(f"cached in {G.graph['cache_path']}")
+    if graphml_out is not None:
+        net.save_graphml(G, graphml_out)
+        click.echo(f"wrote {graphml_out}")
+
+
+@network.command("info")
+@_network_options
+@click.pass_obj
+@_errors
+def network_info(obj: Ctx, scenario_name: str, online: bool, refresh: bool) -> None:
+    """Print nodes, edges and km of road by district and class, and the named share."""
+    from . import network as net
+
+    scen = obj.scenario(scenario_name)
+    G = _graph(obj, scen, online=online, refresh=refresh)
+    click.echo(net.format_info(net.graph_info(G, scen)))
+
+
+# ----------------------------------------------------------------------------------- design
+
+
+@main.command()
+@scenario_opt
+@click.option("--method", type=click.Choice(["greedy", "anneal"]), default=None,
+              help="Design method (default: the scenario's).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
+              show_default=True, help="Folder for <scenario>.routes.json and .geojson.")
+@click.pass_obj
+@_errors
+def design(obj: Ctx, scenario_name: str, method: str | None, out_dir: Path) -> None:
+    """Design the shuttle routes; write the route set as JSON and GeoJSON."""
+    from . import pipeline
+
+    scen = obj.scenario(scenario_name)
+    d = pipeline.make_design(scen, method=method, cache_dir=obj.cache_dir, progress=obj.progress)
+    for p in pipeline.write_design(d, scen, out_dir):
+        click.echo(f"wrote {p}")
+    k = d.kpis
+    click.echo(
+        f"{len(d.routes)} routes, {len(d.stops)} stops; objective {k.objective:.4f}; "
+        f"ATT {k.att_min:.2f} min; d0 {k.d0:.1f}% d1 {k.d1:.1f}% d2 {k.d2:.1f}% "
+        f"unserved {k.dun:.1f}%; coverage {100 * k.coverage:.1f}%"
+    )
+
+
+# ---------------------------------------------------------------------------------- outputs
+
+
+def _plan(obj: Ctx, scen: Scenario) -> Any:
+    from . import pipeline
+
+    return pipeline.make_plan(scen, cache_dir=obj.cache_dir, progress=obj.progress)
+
+
+@main.command()
+@scenario_opt
+@click.option("--gtfs-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
+              show_default=True)
+@click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
+@click.pass_obj
+@_errors
+def export(obj: Ctx, scenario_name: str, gtfs_dir: Path, frequencies: bool) -> None:
+    """Write the GTFS feed to <gtfs-dir>/<scenario>.zip."""
+    from . import gtfs
+
+    scen = obj.scenario(scenario_name)
+    plan = _plan(obj, scen)
+    path = gtfs.write_feed(plan, gtfs_dir / f"{scen.name}.zip", frequencies=frequencies)
+    for w in plan.timetable.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {path}")
+
+
+@main.command("map")
+@scenario_opt
+@click.option("--maps-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
+              show_default=True)
+@click.pass_obj
+@_errors
+def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
+    """Write the public map to <maps-dir>/<scenario>.html and update the index."""
+    from . import maps
+
+    scen = obj.scenario(scenario_name)
+    plan = _plan(obj, scen)
+    click.echo(f"wrote {maps.save_map(plan, maps_dir)}")
+    click.echo(f"wrote {maps.write_index(maps_dir)}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1)
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
+              show_default=True)
+@click.pass_obj
+@_errors
+def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
+    """Write the officers' report (HTML, JSON); several scenarios give a comparison."""
+    from . import report as rep
+
+    plans = [_plan(obj, obj.scenario(s)) for s in (scenarios or ("nw3",))]
+    for p in rep.write_report(plans, out_dir):
+        click.echo(f"wrote {p}")
+
+
+@main.command()
+@scenario_opt
+@click.option("--gtfs-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
+              show_default=True)
+@click.option("--maps-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
+              show_default=True)
+@click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
+@click.pass_obj
+@_errors
+def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequencies: bool) -> None:
+    """Run the whole chain: network, design, timetable, GTFS, map and report."""
+    from . import pipeline
+
+    scen = obj.scenario(scenario_name)
+    out = pipeline.run_plan(scen, gtfs_dir=gtfs_dir, maps_dir=maps_dir,
+                            cache_dir=obj.cache_dir, frequencies=frequencies,
+                            progress=obj.progress)
+    click.echo(f"GTFS feed: {out.feed}")
+    for p in out.design:
+        click.echo(f"route set: {p}")
+    click.echo(f"map:       {out.map}")
+    click.echo(f"map index: {out.index}")
+    for p in out.report:
+        click.echo(f"report:    {p}")
+
+
+@main.command()
+@click.argument("feed", type=click.Path(path_type=Path))
+@click.pass_obj
+@_errors
+def validate(obj: Ctx, feed: Path) -> None:
+    """Check a GTFS feed with the canonical rule set; exit 1 if it has errors."""
+    from . import gtfs
+
+    summary = gtfs.validate_feed(feed)
+    click.echo(gtfs.format_summary(summary))
+    if getattr(summary, "errors", 0):
+        raise SystemExit(1)
