@@ -1,0 +1,774 @@
+"""Internals of :mod:`shuttle.utrp`: fast evaluation, route pool, greedy and annealing.
+
+Fast evaluation ("ride graph"): for a route set, ``D0[a, b]`` is the least in-vehicle time from
+``a`` to ``b`` on one route (``inf`` if no route serves both). Every ride of a trip costs its
+in-vehicle time plus one penalty, so the least trip cost over the route set is the all-pairs
+shortest path over ``D0 + penalty`` minus one penalty, and the number of rides on it is one more
+than the number of transfers. This is exactly the route-expanded graph of the reference
+evaluator, folded onto ``n`` nodes, and :func:`scipy.sparse.csgraph.floyd_warshall` solves it in a
+few milliseconds for ``n`` = 127.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra, floyd_warshall
+
+from .errors import DesignError
+from .log import ProgressFn, step
+
+try:  # optional accelerator: about 3x faster all-pairs shortest paths
+    import numba
+except ImportError:  # pragma: no cover - depends on the environment
+    numba = None
+
+if TYPE_CHECKING:
+    from .utrp import Problem, RouteSet
+
+log = logging.getLogger(__name__)
+
+_TIE_EPS = 1e-7
+_DEFAULT_ITERATIONS = 20_000
+# Weight (in units of the normalised objective) of the share of demand that cannot reach its
+# destination with at most two transfers.
+_UNREACH_WEIGHT = 5.0
+# Annealing temperatures (objective units; 1.0 = the greedy route set), geometric in between.
+_T_START = float(os.environ.get("SHUTTLE_UTRP_T0", "5e-4"))
+_T_END = float(os.environ.get("SHUTTLE_UTRP_T1", "5e-6"))
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers shared with the reference evaluator
+# --------------------------------------------------------------------------------------------
+
+
+def route_times(t: np.ndarray, r: Sequence[int]) -> tuple[float, float]:
+    """Return the forward and backward one-way times of route ``r`` (``inf`` on a missing link)."""
+    s = np.asarray(r, dtype=np.intp)
+    if len(s) < 2:
+        return 0.0, 0.0
+    return float(t[s[:-1], s[1:]].sum()), float(t[s[1:], s[:-1]].sum())
+
+
+def summarise(
+    demand: np.ndarray, cost: np.ndarray, transfers: np.ndarray
+) -> tuple[float, tuple[float, float, float, float]]:
+    """ATT over served demand and the percent shares d0, d1, d2, dun.
+
+    Parameters
+    ----------
+    demand
+        ``(n, n)`` trips.
+    cost
+        ``(n, n)`` trip cost in minutes (``inf`` = no path).
+    transfers
+        ``(n, n)`` transfers on the counted path (ignored where ``cost`` is ``inf``).
+    """
+    total = float(demand.sum())
+    if total <= 0:
+        return 0.0, (100.0, 0.0, 0.0, 0.0)
+    pos = demand > 0
+    served = pos & np.isfinite(cost)
+    dem_served = float(demand[served].sum())
+    att = float((demand[served] * cost[served]).sum() / dem_served) if dem_served > 0 else math.inf
+    tr = np.where(served, transfers, -1)
+    d0 = float(demand[served & (tr == 0)].sum())
+    d1 = float(demand[served & (tr == 1)].sum())
+    d2 = float(demand[served & (tr == 2)].sum())
+    dun = total - d0 - d1 - d2
+    shares = tuple(100.0 * v / total for v in (d0, d1, d2, dun))
+    return att, (shares[0], shares[1], shares[2], max(0.0, shares[3]))
+
+
+# --------------------------------------------------------------------------------------------
+# Fast evaluator over the ride graph
+# --------------------------------------------------------------------------------------------
+
+
+def fw_kernel(d: np.ndarray) -> np.ndarray:
+    """Floyd-Warshall in place on a dense matrix (``inf`` = no edge); returns ``d``.
+
+    Plain Python, compiled by numba when it is installed. Same k-i-j order as scipy's, so the
+    results are bit-identical.
+    """
+    n = d.shape[0]
+    for k in range(n):
+        dk = d[k].copy()
+        for i in range(n):
+            dik = d[i, k]
+            if dik == np.inf:
+                continue
+            di = d[i]
+            for j in range(n):
+                di[j] = min(di[j], dik + dk[j])
+    return d
+
+
+def fw_scipy(d: np.ndarray) -> np.ndarray:
+    """Floyd-Warshall by :func:`scipy.sparse.csgraph.floyd_warshall` (``inf`` = no edge)."""
+    w = np.where(d == 0, 1e-300, d)  # dense csgraph input: 0 means "no edge"
+    np.fill_diagonal(w, 0.0)
+    return floyd_warshall(w, directed=True)
+
+
+def reach3_kernel(a: np.ndarray) -> np.ndarray:
+    """Boolean ``(A A A) > 0`` of a boolean matrix with a true diagonal, by packed bit rows.
+
+    Plain Python, compiled by numba when it is installed (the fallback uses a matrix product).
+    """
+    n = a.shape[0]
+    nw = (n + 63) // 64
+    one = np.uint64(1)
+    p1 = np.zeros((n, nw), dtype=np.uint64)
+    for i in range(n):
+        for j in range(n):
+            if a[i, j]:
+                p1[i, j >> 6] |= one << np.uint64(j & 63)
+    p2 = np.zeros((n, nw), dtype=np.uint64)
+    for i in range(n):
+        for k in range(n):
+            if a[i, k]:
+                for w in range(nw):
+                    p2[i, w] |= p1[k, w]
+    out = np.zeros((n, n), dtype=np.bool_)
+    for i in range(n):
+        row = np.zeros(nw, dtype=np.uint64)
+        for k in range(n):
+            if (p2[i, k >> 6] >> np.uint64(k & 63)) & one:
+                for w in range(nw):
+                    row[w] |= p1[k, w]
+        for j in range(n):
+            out[i, j] = (row[j >> 6] >> np.uint64(j & 63)) & one
+    return out
+
+
+if numba is not None:
+    _fw_jit = numba.njit(cache=True, nogil=True)(fw_kernel)
+    _reach3_jit = numba.njit(cache=True, nogil=True)(reach3_kernel)
+else:  # pragma: no cover - depends on the environment
+    _fw_jit = _reach3_jit = None
+
+
+def reach3(a: np.ndarray) -> np.ndarray:
+    """Pairs joined by at most three rides, given the one-ride matrix ``a`` (true diagonal)."""
+    if _reach3_jit is not None:
+        return _reach3_jit(np.ascontiguousarray(a, dtype=np.bool_))
+    f = a.astype(np.float32)
+    return ((f @ f) @ f) > 0
+
+
+def all_pairs(d: np.ndarray) -> np.ndarray:
+    """All-pairs shortest path costs of the dense matrix ``d`` (a new array)."""
+    if _fw_jit is not None:
+        return _fw_jit(np.array(d, dtype=np.float64, order="C"))
+    return fw_scipy(d)
+
+
+class Net:
+    """Precomputed data of a problem for the design heuristics."""
+
+    def __init__(self, problem: Problem) -> None:
+        p = problem
+        self.p = p
+        self.n = n = p.n
+        t = np.asarray(p.travel_min, dtype=float)
+        self.t = t
+        two_way = np.isfinite(t) & np.isfinite(t.T)
+        np.fill_diagonal(two_way, False)
+        self.two_way = two_way
+        self.adj = [np.flatnonzero(two_way[i]) for i in range(n)]
+        self.demand = np.asarray(p.demand, dtype=float)
+        self.dsym = self.demand + self.demand.T
+        self.total = float(self.demand.sum())
+        self.pen = float(p.transfer_penalty)
+        self.term = (
+            np.ones(n, dtype=bool) if p.terminals is None else np.asarray(p.terminals, bool)
+        )
+        # Road shortest paths over the two-way links (routes must be drivable both ways).
+        g = np.where(two_way, t, 0.0)
+        g = np.where(two_way & (g == 0), 1e-9, g)
+        self.sp, self.pred = dijkstra(csr_matrix(g), directed=True, return_predecessors=True)
+
+    # ---- single routes ----------------------------------------------------------------------
+
+    def path(self, i: int, j: int) -> list[int] | None:
+        """Road shortest path ``i -> j`` over two-way links, or ``None``."""
+        if not np.isfinite(self.sp[i, j]):
+            return None
+        out = [j]
+        while out[-1] != i:
+            out.append(int(self.pred[i, out[-1]]))
+        out.reverse()
+        return out
+
+    def route_ok(self, r: Sequence[int]) -> bool:
+        """Route-level constraints: length, simple, two-way links, terminals, time cap."""
+        p = self.p
+        k = len(r)
+        if not p.min_nodes <= k <= p.max_nodes or len(set(r)) != k:
+            return False
+        if not (self.term[r[0]] and self.term[r[-1]]):
+            return False
+        s = np.asarray(r, dtype=np.intp)
+        if not self.two_way[s[:-1], s[1:]].all():
+            return False
+        if p.max_route_min is not None:
+            fwd, bwd = route_times(self.t, r)
+            if max(fwd, bwd) > p.max_route_min + 1e-9:
+                return False
+        return True
+
+    def pairs(self, r: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices ``a*n+b`` and in-vehicle times of all stop pairs of route ``r``."""
+        s = np.asarray(r, dtype=np.intp)
+        t = self.t
+        f = np.concatenate(([0.0], np.cumsum(t[s[:-1], s[1:]])))
+        b = np.concatenate(([0.0], np.cumsum(t[s[1:], s[:-1]])))
+        k = len(s)
+        ii, jj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+        tt = np.where(jj > ii, f[None, :] - f[:, None], b[:, None] - b[None, :])
+        return (s[:, None] * self.n + s[None, :]).ravel(), tt.ravel()
+
+    # ---- route sets -------------------------------------------------------------------------
+
+    def direct(self, cached: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """``D0``: least one-route in-vehicle time for each pair (``inf`` if none)."""
+        d0 = np.full(self.n * self.n, np.inf)
+        for idx, vals in cached:
+            d0[idx] = np.minimum(d0[idx], vals)
+        return d0.reshape(self.n, self.n)
+
+    def costs(self, d0: np.ndarray, eps: float = 0.0) -> np.ndarray:
+        """All-pairs trip cost (``inf`` = no path) over the ride graph ``D0 + penalty``."""
+        w = d0 + (self.pen + eps)
+        np.fill_diagonal(w, 0.0)
+        return all_pairs(w) - (self.pen + eps)
+
+    def metrics(
+        self, routes: Sequence[Sequence[int]]
+    ) -> tuple[float, tuple[float, float, float, float]]:
+        """ATT and d0..dun by the fast evaluator (same convention as the reference)."""
+        d0 = self.direct([self.pairs(r) for r in routes if len(r) > 0])
+        c = self.costs(d0)
+        ce = self.costs(d0, _TIE_EPS)
+        with np.errstate(invalid="ignore"):
+            # ce - c = eps * (rides - 1): costs() subtracts one (penalty + eps).
+            transfers = np.rint((ce - c) / _TIE_EPS)
+        return summarise(self.demand, c, transfers)
+
+    def unreach2(self, d0: np.ndarray) -> float:
+        """Demand (trips) that cannot reach its destination with at most two transfers."""
+        a = np.isfinite(d0)
+        np.fill_diagonal(a, True)
+        return float(self.demand[~reach3(a)].sum())
+
+    def connected(self, routes: Sequence[Sequence[int]]) -> tuple[int, np.ndarray]:
+        """Number of route-graph components among covered nodes, and the covered mask."""
+        n = self.n
+        rows: list[int] = []
+        cols: list[int] = []
+        covered = np.zeros(n, dtype=bool)
+        for r in routes:
+            covered[list(r)] = True
+            rows.extend(r[:-1])
+            cols.extend(r[1:])
+        g = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        _, labels = connected_components(g, directed=False)
+        comps = len(set(labels[covered].tolist())) if covered.any() else 0
+        return comps, covered
+
+
+def _key(r: Sequence[int]) -> tuple[int, ...]:
+    t = tuple(r)
+    rt = t[::-1]
+    return t if t <= rt else rt
+
+
+# --------------------------------------------------------------------------------------------
+# Candidate route pool and the greedy constructive heuristic
+# --------------------------------------------------------------------------------------------
+
+
+def _extend_to(net: Net, r: list[int], target_len: int) -> list[int] | None:
+    """Extend ``r`` at its ends, one neighbour at a time, by the node with most demand to it."""
+    r = list(r)
+    inr = set(r)
+    while len(r) < target_len:
+        best = None
+        for end in (0, -1):
+            for v in net.adj[r[end]]:
+                v = int(v)
+                if v in inr:
+                    continue
+                gain = float(net.dsym[v, r].sum())
+                cand = (gain, -v, end)
+                if best is None or cand > best:
+                    best = cand
+        if best is None:
+            return None
+        _, negv, end = best
+        v = -negv
+        if end == 0:
+            r.insert(0, v)
+        else:
+            r.append(v)
+        inr.add(v)
+    # Ends must be terminals: trim non-terminal ends is not possible without breaking length,
+    # so give up in that case.
+    return r if net.route_ok(r) else None
+
+
+def build_pool(net: Net) -> list[tuple[int, ...]]:
+    """Candidate routes: road shortest paths between node pairs, lengthened to ``min_nodes``.
+
+    Paths with more than ``max_nodes`` nodes are dropped. Deterministic order.
+    """
+    p = net.p
+    n = net.n
+    sym = bool(np.array_equal(net.t, net.t.T))
+    seen: set[tuple[int, ...]] = set()
+    pool: list[tuple[int, ...]] = []
+    for i in range(n):
+        if not net.term[i]:
+            continue
+        for j in range(i + 1 if sym else 0, n):
+            if j == i or not net.term[j]:
+                continue
+            r = net.path(i, j)
+            if r is None or len(r) > p.max_nodes:
+                continue
+            if len(r) < p.min_nodes:
+                r = _extend_to(net, r, p.min_nodes)
+                if r is None:
+                    continue
+            elif not net.route_ok(r):
+                continue
+            k = _key(r)
+            if k not in seen:
+                seen.add(k)
+                pool.append(tuple(r))
+    return pool
+
+
+def _greedy_select(net: Net, pool: list[tuple[int, ...]], k: int) -> list[list[int]]:
+    """Pick ``k`` pool routes, each time the one serving most not-yet-direct demand."""
+    n = net.n
+    m = np.zeros((len(pool), n), dtype=np.float64)
+    for c, r in enumerate(pool):
+        m[c, list(r)] = 1.0
+    u = net.dsym.copy()
+    covered = np.zeros(n, dtype=bool)
+    used = np.zeros(len(pool), dtype=bool)
+    # Tiny bonus per newly covered node to break ties towards coverage.
+    bonus = 1e-6 * max(net.total, 1.0)
+    chosen: list[list[int]] = []
+    for _ in range(k):
+        gain = ((m @ u) * m).sum(axis=1) / 2.0 + bonus * (m @ (~covered).astype(float))
+        gain[used] = -np.inf
+        c = int(np.argmax(gain))
+        if not np.isfinite(gain[c]):
+            break
+        used[c] = True
+        r = list(pool[c])
+        chosen.append(r)
+        u[np.ix_(r, r)] = 0.0
+        covered[r] = True
+    return chosen
+
+
+def _try_extend_path(net: Net, r: list[int], u: int) -> list[int] | None:
+    """Extend route ``r`` at one end along the road shortest path to ``u``, if it fits."""
+    best = None
+    inr = set(r)
+    for end in (0, -1):
+        pth = net.path(r[end], u)
+        if pth is None:
+            continue
+        add = pth[1:]
+        if inr.intersection(add) or len(r) + len(add) > net.p.max_nodes:
+            continue
+        new = (add[::-1] + r) if end == 0 else (r + add)
+        if net.route_ok(new) and (best is None or len(new) < len(best)):
+            best = new
+    return best
+
+
+def _repair(
+    net: Net, routes: list[list[int]], pool: list[tuple[int, ...]], rng: np.random.Generator
+) -> list[list[int]]:
+    """Make the route set cover every node and be connected (local search on infeasibility)."""
+    n = net.n
+
+    def score(rs: list[list[int]]) -> int:
+        comps, cov = net.connected(rs)
+        keys = {_key(r) for r in rs}
+        return int((~cov).sum()) + max(comps - 1, 0) + (len(rs) - len(keys))
+
+    cur = [list(r) for r in routes]
+    s = score(cur)
+    for it in range(20_000):
+        if s == 0:
+            break
+        comps, cov = net.connected(cur)
+        counts = np.zeros(n, dtype=int)
+        for r in cur:
+            counts[r] += 1
+        if (~cov).any():
+            targets = np.flatnonzero(~cov)
+        else:
+            # Nodes of the components other than the one of route 0.
+            rows = [a for r in cur for a in r[:-1]]
+            cols = [b for r in cur for b in r[1:]]
+            g = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+            _, lab = connected_components(g, directed=False)
+            targets = np.flatnonzero(lab != lab[cur[0][0]])
+        u = int(rng.choice(targets))
+        move = rng.random()
+        new = [list(r) for r in cur]
+        if move < 0.6:
+            # Extend the route whose end is closest to u.
+            order = sorted(
+                range(len(cur)), key=lambda k: min(net.sp[cur[k][0], u], net.sp[cur[k][-1], u])
+            )
+            done = False
+            for k in order[: 1 + int(rng.integers(len(cur)))]:
+                ext = _try_extend_path(net, cur[k], u)
+                if ext is not None:
+                    new[k] = ext
+                    done = True
+                    break
+            if not done:
+                continue
+        elif move < 0.8:
+            # Trim a redundant end node of a random route to make room.
+            k = int(rng.integers(len(cur)))
+            r = new[k]
+            end = 0 if rng.random() < 0.5 else -1
+            if len(r) <= net.p.min_nodes or counts[r[end]] < 2:
+                continue
+            r.pop(end)
+            if not net.route_ok(r):
+                continue
+        else:
+            # Replace a random route by a pool route through u.
+            hits = [c for c in range(len(pool)) if u in pool[c]]
+            if not hits:
+                continue
+            k = int(rng.integers(len(cur)))
+            new[k] = list(pool[int(rng.choice(hits))])
+        s_new = score(new)
+        if s_new <= s:
+            cur, s = new, s_new
+    if s != 0:
+        msg = (
+            f"Problem {net.p.name!r}: could not build a route set that covers every node and is "
+            f"connected with {net.p.n_routes} routes of {net.p.min_nodes}..{net.p.max_nodes} nodes."
+        )
+        raise DesignError(msg)
+    return cur
+
+
+def greedy_routes(net: Net, seed: int = 0) -> tuple[list[list[int]], list[tuple[int, ...]]]:
+    """Greedy route set (feasible) and the candidate pool it was drawn from."""
+    p = net.p
+    pool = build_pool(net)
+    if len(pool) < p.n_routes:
+        msg = (
+            f"Problem {p.name!r}: only {len(pool)} candidate routes of {p.min_nodes}.."
+            f"{p.max_nodes} nodes exist, fewer than the {p.n_routes} routes required."
+        )
+        raise DesignError(msg)
+    routes = _greedy_select(net, pool, p.n_routes)
+    # Cheap coverage fix first: extend routes along shortest paths to uncovered nodes.
+    comps, cov = net.connected(routes)
+    for u in np.flatnonzero(~cov):
+        u = int(u)
+        if any(u in r for r in routes):
+            continue
+        order = sorted(
+            range(len(routes)),
+            key=lambda k: min(net.sp[routes[k][0], u], net.sp[routes[k][-1], u]),
+        )
+        for k in order:
+            ext = _try_extend_path(net, routes[k], u)
+            if ext is not None:
+                routes[k] = ext
+                break
+    routes = _repair(net, routes, pool, np.random.default_rng(seed))
+    return routes, pool
+
+
+def design_greedy(
+    problem: Problem,
+    *,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    iterations: int | None = None,
+    operator_weight: float = 0.0,
+    progress: ProgressFn | None = None,
+) -> RouteSet:
+    """Constructive heuristic (budgets and ``operator_weight`` are ignored).
+
+    Candidate routes are road shortest paths between node pairs (lengthened to ``min_nodes``);
+    the route serving the most demand not yet served without transfer is taken, ``n_routes``
+    times (Mumford 2013's heuristic construction). Uncovered nodes are then added by extending
+    routes along shortest paths, and a local search restores connectivity if needed.
+    """
+    del time_limit_s, iterations, operator_weight
+    step(progress, "utrp greedy", 0, 1)
+    net = Net(problem)
+    routes, _ = greedy_routes(net, seed)
+    step(progress, "utrp greedy", 1, 1)
+    return tuple(tuple(int(v) for v in r) for r in routes)
+
+
+# --------------------------------------------------------------------------------------------
+# Simulated annealing
+# --------------------------------------------------------------------------------------------
+
+
+class _State:
+    """A route set with per-route pair caches, coverage counts and its scores."""
+
+    def __init__(self, net: Net, routes: list[list[int]]) -> None:
+        self.net = net
+        self.routes = [list(r) for r in routes]
+        self.cache = [net.pairs(r) for r in self.routes]
+        self.counts = np.zeros(net.n, dtype=np.int64)
+        for r in self.routes:
+            self.counts[r] += 1
+        self.keys = [_key(r) for r in self.routes]
+        self.times = [route_times(net.t, r)[0] for r in self.routes]
+
+
+def _score(
+    net: Net, cache: Sequence[tuple[np.ndarray, np.ndarray]], times: Sequence[float]
+) -> tuple[float, float, float, np.ndarray] | None:
+    """ATT, TRT, unreachable-in-2 demand and the cost matrix; ``None`` if disconnected."""
+    d0 = net.direct(cache)
+    c = net.costs(d0)
+    if not np.isfinite(c).all():
+        return None
+    att = float((net.demand * c).sum() / net.total) if net.total > 0 else 0.0
+    un = net.unreach2(d0)
+    return att, float(sum(times)), un, c
+
+
+def _propose(
+    net: Net,
+    st: _State,
+    pool: list[tuple[int, ...]],
+    pool_w: np.ndarray,
+    cost: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[int, list[int]] | None:
+    """One random neighbour: ``{route index: new route}`` or ``None`` if the move is void."""
+    p = net.p
+    nr = len(st.routes)
+    k = int(rng.integers(nr))
+    r = st.routes[k]
+    mv = rng.random()
+    if mv < 0.25:  # extend at a terminal
+        if len(r) >= p.max_nodes:
+            return None
+        end = 0 if rng.random() < 0.5 else -1
+        nb = [int(v) for v in net.adj[r[end]] if v not in r]
+        if not nb:
+            return None
+        v = nb[int(rng.integers(len(nb)))]
+        return {k: ([v, *r] if end == 0 else [*r, v])}
+    if mv < 0.40:  # delete a terminal node
+        if len(r) <= p.min_nodes:
+            return None
+        end = 0 if rng.random() < 0.5 else -1
+        if st.counts[r[end]] < 2:
+            return None
+        return {k: (r[1:] if end == 0 else r[:-1])}
+    if mv < 0.55:  # shift: delete at one end, extend at the other
+        end = 0 if rng.random() < 0.5 else -1
+        if st.counts[r[end]] < 2:
+            return None
+        rest = r[1:] if end == 0 else r[:-1]
+        other = -1 if end == 0 else 0
+        nb = [int(v) for v in net.adj[rest[other]] if v not in rest and v != r[end]]
+        if not nb:
+            return None
+        v = nb[int(rng.integers(len(nb)))]
+        return {k: ([v, *rest] if other == 0 else [*rest, v])}
+    if mv < 0.75:  # exchange tails of two routes at a shared node
+        x = r[int(rng.integers(len(r)))]
+        others = [j for j in range(nr) if j != k and x in st.routes[j]]
+        if not others:
+            return None
+        j = others[int(rng.integers(len(others)))]
+        r2 = st.routes[j] if rng.random() < 0.5 else st.routes[j][::-1]
+        i1, i2 = r.index(x), r2.index(x)
+        a = r[: i1 + 1] + r2[i2 + 1 :]
+        b = r2[: i2 + 1] + r[i1 + 1 :]
+        return {k: a, j: b}
+    if mv < 0.90:  # replace by the shortest path of a badly served, high-demand pair
+        excess = net.demand * (cost - net.sp)
+        flat = np.maximum(excess.ravel(), 0.0)
+        tot = flat.sum()
+        if tot <= 0:
+            return None
+        idx = int(np.searchsorted(np.cumsum(flat), rng.random() * tot, side="right"))
+        idx = min(idx, flat.size - 1)
+        i, j = divmod(idx, net.n)
+        new = net.path(i, j)
+        if new is None or len(new) > p.max_nodes:
+            return None
+        if len(new) < p.min_nodes:
+            new = _extend_to(net, new, p.min_nodes)
+            if new is None:
+                return None
+        return {k: new}
+    # replace by a pool route, drawn by the demand it serves directly
+    c = int(np.searchsorted(pool_w, rng.random() * pool_w[-1], side="right"))
+    c = min(c, len(pool) - 1)
+    return {k: list(pool[c])}
+
+
+def anneal_routes(
+    net: Net,
+    start: list[list[int]],
+    pool: list[tuple[int, ...]],
+    *,
+    seed: int,
+    time_limit_s: float | None,
+    iterations: int | None,
+    operator_weight: float,
+    progress: ProgressFn | None,
+) -> list[list[int]]:
+    """Simulated annealing from ``start`` (feasible); returns the best feasible set seen."""
+    rng = np.random.default_rng(seed)
+    if time_limit_s is None and iterations is None:
+        iterations = _DEFAULT_ITERATIONS
+    w = float(operator_weight)
+    st = _State(net, start)
+    sc = _score(net, st.cache, st.times)
+    if sc is None:  # pragma: no cover - start is repaired to be connected
+        msg = f"Problem {net.p.name!r}: the start route set is not connected."
+        raise DesignError(msg)
+    att_ref, trt_ref = max(sc[0], 1e-9), max(sc[1], 1e-9)
+    tot = max(net.total, 1e-9)
+
+    def objective(att: float, trt: float, un: float) -> float:
+        return (1 - w) * att / att_ref + w * trt / trt_ref + _UNREACH_WEIGHT * un / tot
+
+    cur_f = objective(sc[0], sc[1], sc[2])
+    cost = sc[3]
+    best_f, best = cur_f, [list(r) for r in st.routes]
+    # Pool weights: demand served directly by each pool route (sampling distribution).
+    m = np.zeros((len(pool), net.n))
+    for c, r in enumerate(pool):
+        m[c, list(r)] = 1.0
+    pool_w = np.cumsum(((m @ net.dsym) * m).sum(axis=1) + 1e-9)
+    t_start, t_end = _T_START, _T_END
+    t0 = time.perf_counter()
+    it = 0
+    accepted = 0
+    last_report = -1
+    while True:
+        frac_t = (time.perf_counter() - t0) / time_limit_s if time_limit_s else 0.0
+        frac_i = it / iterations if iterations else 0.0
+        frac = max(frac_t, frac_i)
+        if frac >= 1.0:
+            break
+        pct = int(frac * 100)
+        if pct != last_report:
+            last_report = pct
+            step(progress, "utrp anneal", pct, 100)
+            if pct % 10 == 0:
+                log.debug(
+                    "anneal %s %d%%: it %d, T %.2e, current %.5f, best %.5f, accepted %d",
+                    net.p.name, pct, it, t_start * (t_end / t_start) ** frac, cur_f, best_f,
+                    accepted,
+                )
+        it += 1
+        temp = t_start * (t_end / t_start) ** frac
+        move = _propose(net, st, pool, pool_w, cost, rng)
+        if move is None:
+            continue
+        ok = True
+        counts = st.counts.copy()
+        keys = list(st.keys)
+        for k, r in move.items():
+            if not net.route_ok(r):
+                ok = False
+                break
+            counts[st.routes[k]] -= 1
+            counts[r] += 1
+            keys[k] = _key(r)
+        if not ok or (counts == 0).any() or len(set(keys)) != len(keys):
+            continue
+        routes = list(st.routes)
+        cache = list(st.cache)
+        times = list(st.times)
+        for k, r in move.items():
+            routes[k] = r
+            cache[k] = net.pairs(r)
+            times[k] = route_times(net.t, r)[0]
+        sc = _score(net, cache, times)
+        if sc is None:
+            continue
+        f = objective(sc[0], sc[1], sc[2])
+        delta = f - cur_f
+        if delta <= 0 or rng.random() < math.exp(-delta / temp):
+            st.routes, st.cache, st.counts, st.keys, st.times = routes, cache, counts, keys, times
+            cur_f, cost = f, sc[3]
+            accepted += 1
+            if f < best_f - 1e-12:
+                best_f, best = f, [list(r) for r in routes]
+    step(progress, "utrp anneal", 100, 100)
+    log.info(
+        "anneal %s: %d iterations, %d accepted, objective %.5f -> %.5f",
+        net.p.name,
+        it,
+        accepted,
+        objective(att_ref, trt_ref, 0.0),
+        best_f,
+    )
+    return best
+
+
+def design_anneal(
+    problem: Problem,
+    *,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    iterations: int | None = None,
+    operator_weight: float = 0.0,
+    progress: ProgressFn | None = None,
+) -> RouteSet:
+    """Greedy start improved by simulated annealing (see :func:`shuttle.utrp.design`).
+
+    ``time_limit_s`` covers the whole call (construction and annealing).
+    """
+    t0 = time.perf_counter()
+    net = Net(problem)
+    start, pool = greedy_routes(net, seed)
+    if time_limit_s is not None:
+        time_limit_s -= time.perf_counter() - t0
+        if time_limit_s <= 0:
+            log.warning("anneal %s: no time left after the construction phase", problem.name)
+            return tuple(tuple(int(v) for v in r) for r in start)
+    best = anneal_routes(
+        net,
+        start,
+        pool,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        iterations=iterations,
+        operator_weight=operator_weight,
+        progress=progress,
+    )
+    return tuple(tuple(int(v) for v in r) for r in best)

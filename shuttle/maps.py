@@ -1,0 +1,968 @@
+"""The public web map of a plan: routes, stops, timetable popups, districts, catchment.
+
+This is the only module that imports :mod:`folium`. The page is meant for residents on a phone as
+much as on a desktop:
+
+* each route is one coloured line (both directions, drawn a few pixels apart) with arrows along it
+  showing the direction of travel, in its own layer of the layer control;
+* every stop is a circle marker; a tap opens a popup with the stop name in Korean and English, its
+  ARS number, the routes serving it and, per route direction and day type, the first and last bus
+  and the headway of each period at that stop (derived from the timetable by
+  :func:`stop_departures`);
+* the anchor places, the district boundaries and (off by default) the 400 m walking catchment with
+  the share of the population it covers;
+* a legend, a Korean/English switch (Korean by default; ``#en`` in the address opens English) and
+  the credits of the open data used.
+
+Every text that comes from data is escaped: the legend and layer names are built here with
+:func:`html.escape`, and the stop popups are built in the browser from one JSON block with DOM
+``textContent`` (never ``innerHTML``), so a stop name can never become markup or script.
+
+The page loads only Leaflet and two small Leaflet plugins (:data:`ASSET_URLS`) from the jsDelivr
+CDN; the browser test serves the same files from ``tests/browser/node_modules``. Element ids are
+numbered in tree order, so the same plan always gives a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import logging
+import os
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+
+from .config import DAY_TYPES, PERIODS, DISTRICTS
+from .errors import ExportError
+from .io import atomic_write_text
+from .model import Area, Pattern, Plan, Route, Stop
+
+__all__ = [
+    "ASSET_URLS",
+    "TILE_URL",
+    "Departures",
+    "map_filename",
+    "render_html",
+    "render_map",
+    "save_map",
+    "stop_departures",
+    "write_index",
+]
+
+log = logging.getLogger(__name__)
+
+_CDN = "https://cdn.jsdelivr.net/npm"
+#: Every script and style sheet the page loads (name, URL); all on jsDelivr's npm mirror.
+ASSET_URLS: tuple[tuple[str, str], ...] = (
+    ("leaflet", f"{_CDN}/leaflet@1.9.3/dist/leaflet.js"),
+    ("leaflet_polylineoffset", f"{_CDN}/leaflet-polylineoffset@1.1.1/leaflet.polylineoffset.js"),
+    ("leaflet_textpath", f"{_CDN}/leaflet-textpath@1.2.3/leaflet.textpath.js"),
+    ("leaflet_css", f"{_CDN}/leaflet@1.9.3/dist/leaflet.css"),
+)
+#: OpenStreetMap standard tiles (the base map).
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+_DIGITS = 6  # coordinate decimals of points and lines (~0.1 m)
+_AREA_TOLERANCE_DEG = 1e-5  # simplification of district and catchment outlines (~1 m)
+_HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
+
+_DAY_LABELS = {
+    "weekday": ("평일", "Mon–Fri"),
+    "saturday": ("토요일", "Saturday"),
+    "sunday": ("일·공휴일", "Sun & hol."),
+}
+_PERIOD_LABELS = {
+    "peak": ("출퇴근", "Peak"),
+    "offpeak": ("평시", "Day"),
+    "evening": ("저녁", "Eve."),
+}
+_POPUP_LABELS = {
+    "ars": ("정류소 번호", "Stop no."),
+    "routes": ("노선", "Routes"),
+    "to": ("방면", "to"),
+    "first": ("첫차", "First"),
+    "last": ("막차", "Last"),
+    "headway": ("배차간격(분)", "Minutes between buses"),
+    "none": ("운행 없음", "No service"),
+    "anchor": ("주요 거점", "Key place"),
+}
+
+# Credits of every data set behind the plan (Korean, English, URL).
+_CREDITS: tuple[tuple[str, str, str], ...] = (
+    (
+        "도로망·배경지도: © OpenStreetMap 기여자, ODbL",
+        "Road network and base map: © OpenStreetMap contributors, ODbL",
+        "https://www.openstreetmap.org/copyright",
+    ),
+    (
+        "버스정류소 위치·지하철 역사 정보: 서울 열린데이터광장 (공공누리 제1유형)",
+        "Bus stop locations and station list: Seoul Open Data Plaza (KOGL Type 1)",
+        "https://data.seoul.go.kr/",
+    ),
+    (
+        "행정동 경계: 통계청 SGIS, 가공 vuski/admdongkor",
+        "Administrative dong boundaries: Statistics Korea SGIS, processed by vuski/admdongkor",
+        "https://github.com/vuski/admdongkor",
+    ),
+    (
+        "주민등록인구 (동별, 2021년 2분기): 서울 열린데이터광장 (공공누리 제1유형)",
+        "Resident population by dong, 2021 Q2: Seoul Open Data Plaza (KOGL Type 1)",
+        "https://data.seoul.go.kr/",
+    ),
+    (
+        "자치구 경계: southkorea/seoul-maps (서울시 행정구역, 2015)",
+        "District boundaries: southkorea/seoul-maps (Seoul administrative areas, 2015)",
+        "https://github.com/southkorea/seoul-maps",
+    ),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# departures at each stop
+
+
+@dataclass(frozen=True, slots=True)
+class Departures:
+    """The departures of one route direction at one stop on one day type."""
+
+    route_id: str
+    direction_id: int
+    service_id: str  # a DAY_TYPE
+    times_s: tuple[int, ...]  # departure times at the stop, ascending, seconds after midnight
+    headways_min: tuple[tuple[str, float | None], ...]  # (period, median gap) in PERIODS order
+
+    @property
+    def first_s(self) -> int:
+        """First departure, seconds after midnight."""
+        return self.times_s[0]
+
+    @property
+    def last_s(self) -> int:
+        """Last departure, seconds after midnight (may pass 86400)."""
+        return self.times_s[-1]
+
+
+def _pattern_index(routes: Iterable[Route]) -> dict[tuple[str, int], Pattern]:
+    return {(r.route_id, p.direction_id): p for r in routes for p in r.patterns}
+
+
+def stop_departures(plan: Plan) -> dict[str, tuple[Departures, ...]]:
+    """Return the departures of every route direction and day type at each stop.
+
+    A trip departs from every stop of its pattern but the last. The headway of a period is the
+    median gap between consecutive departures at the stop that both fall in that period (None
+    when fewer than two do).
+
+    Parameters
+    ----------
+    plan
+        The plan; its timetable trips are matched to the route patterns by route and direction.
+
+    Returns
+    -------
+    dict
+        ``stop_id -> Departures`` sorted by route, direction and day type (``DAY_TYPES`` order);
+        stops with no departure are absent.
+
+    Raises
+    ------
+    ExportError
+        If a trip names a route direction that the plan does not have or has the wrong number of
+        stop times.
+    """
+    patterns = _pattern_index(plan.routes)
+    times: dict[tuple[str, str, int, str], list[int]] = defaultdict(list)
+    for trip in plan.timetable.trips:
+        pat = patterns.get((trip.route_id, trip.direction_id))
+        if pat is None:
+            msg = (
+                f"Trip {trip.trip_id} runs route {trip.route_id} direction {trip.direction_id}, "
+                "which the plan does not have; rebuild the timetable from the plan's routes."
+            )
+            raise ExportError(msg)
+        if len(trip.departure_s) != len(pat.stop_ids):
+            msg = (
+                f"Trip {trip.trip_id} has {len(trip.departure_s)} stop times but its pattern has "
+                f"{len(pat.stop_ids)} stops; rebuild the timetable from the plan's routes."
+            )
+            raise ExportError(msg)
+        for sid, t in zip(pat.stop_ids[:-1], trip.departure_s[:-1], strict=True):
+            times[(sid, trip.route_id, trip.direction_id, trip.service_id)].append(t)
+
+    day_rank = {d: i for i, d in enumerate(DAY_TYPES)}
+    service = plan.scenario.service
+    out: dict[str, list[Departures]] = defaultdict(list)
+    for (sid, rid, direction, day), ts in sorted(
+        times.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], day_rank.get(kv[0][3], 99))
+    ):
+        ts = sorted(ts)
+        by_period: dict[str, list[int]] = defaultdict(list)
+        for t in ts:
+            by_period[service.period_at(t)].append(t)
+        heads: list[tuple[str, float | None]] = []
+        for period in PERIODS:
+            pts = by_period.get(period, [])
+            gaps = [b - a for a, b in itertools.pairwise(pts)]
+            heads.append((period, round(statistics.median(gaps) / 60, 1) if gaps else None))
+        out[sid].append(
+            Departures(
+                route_id=rid,
+                direction_id=direction,
+                service_id=day,
+                times_s=tuple(ts),
+                headways_min=tuple(heads),
+            )
+        )
+    return {sid: tuple(v) for sid, v in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _bi(ko: str, en: str) -> str:
+    """Bilingual inline HTML; the CSS shows one language at a time."""
+    return f'<span lang="ko">{_esc(ko)}</span><span lang="en">{_esc(en)}</span>'
+
+
+def _js(value: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element and a JS expression."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _color(route: Route) -> tuple[str, str]:
+    for value in (route.color, route.text_color):
+        if not _HEX.match(value):
+            msg = (
+                f"Route {route.route_id} has colour {value!r}; colours must be six hex digits "
+                "like '1F77B4'."
+            )
+            raise ExportError(msg)
+    return f"#{route.color.upper()}", f"#{route.text_color.upper()}"
+
+
+def _pt(lat: float, lon: float) -> list[float]:
+    return [round(lat, _DIGITS), round(lon, _DIGITS)]
+
+
+def _line(shape: Sequence[tuple[float, float]]) -> list[list[float]]:
+    out: list[list[float]] = []
+    for lat, lon in shape:
+        p = _pt(lat, lon)
+        if not out or out[-1] != p:
+            out.append(p)
+    return out
+
+
+def _area_locations(area: Area) -> list[list[list[list[float]]]]:
+    """Leaflet multi-polygon locations of an area, simplified to about a metre."""
+    from shapely.geometry import Polygon
+
+    out = []
+    for rings in area.polygons:
+        if not rings or len(rings[0]) < 3:
+            continue
+        poly = Polygon(rings[0], rings[1:]).simplify(_AREA_TOLERANCE_DEG, preserve_topology=True)
+        if poly.is_empty:
+            continue
+        parts = [poly.exterior, *poly.interiors]
+        out.append([[_pt(lat, lon) for lat, lon in ring.coords[:-1]] for ring in parts])
+    return out
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def _district_name(code: int, area: Area | None = None) -> tuple[str, str]:
+    if area is not None and area.name_ko:
+        return area.name_ko, area.name_en or area.name_ko
+    return DISTRICTS.get(code, (str(code), str(code)))
+
+
+# ----------------------------------------------------------------------------------------------
+# folium elements of our own
+
+
+class _LineExtras(MacroElement):
+    """Tooltip and direction arrows (leaflet-textpath) of the route line it is added to."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip }}, {sticky: true});
+        {{ this._parent.get_name() }}.setText({{ this.text }}, {{ this.text_options }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, tooltip_html: str, text: str, text_options: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "LineExtras"
+        self.tooltip = _js(tooltip_html)
+        self.text = _js(text)
+        self.text_options = _js(text_options)
+
+
+class _RouteLine(folium.PolyLine):
+    """A route polyline with the leaflet-polylineoffset ``offset`` option (pixels)."""
+
+    def __init__(self, locations: Any, *, offset: float, **kwargs: Any) -> None:
+        super().__init__(locations, **kwargs)
+        if offset:
+            self.options["offset"] = offset
+
+
+def _area_polygon(locations: list[list[list[list[float]]]], **kwargs: Any) -> folium.Polygon:
+    """One non-interactive Leaflet (multi-)polygon; taps go through to the stops below.
+
+    ``locations`` holds polygons, each as rings of ``[lat, lon]``. folium validates only one
+    polygon with holes, so each polygon is validated by itself and the list is set afterwards
+    (``L.polygon`` takes the nested multi-polygon form).
+    """
+    poly = folium.Polygon(locations[0], **kwargs)
+    if len(locations) > 1:
+        poly.locations = [folium.Polygon(p).locations for p in locations]
+    poly.options["interactive"] = False
+    return poly
+
+
+class _Panes(MacroElement):
+    """Map panes: the stops above the route lines, the place stars above them (taps go through)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.createPane('shuttlePlaces').style.zIndex = 460;
+        {{ this._parent.get_name() }}.getPane('shuttlePlaces').style.pointerEvents = 'none';
+        {{ this._parent.get_name() }}.createPane('shuttleStops').style.zIndex = 450;
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Panes"
+
+
+class _Stops(MacroElement):
+    """All stop markers and their popups, built in the browser from one JSON block."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var D = {{ this.data }};
+          var group = {{ this._parent.get_name() }};
+          function el(tag, cls, parent, text) {
+            var e = document.createElement(tag);
+            if (cls) { e.className = cls; }
+            if (text !== undefined) { e.textContent = text; }
+            if (parent) { parent.appendChild(e); }
+            return e;
+          }
+          function bi(parent, pair) {
+            el('span', null, parent, pair[0]).lang = 'ko';
+            el('span', null, parent, pair[1]).lang = 'en';
+            return parent;
+          }
+          function hhmm(m) {
+            var h = Math.floor(m / 60) % 24, mm = m % 60;
+            return (h < 10 ? '0' : '') + h + ':' + (mm < 10 ? '0' : '') + mm;
+          }
+          function chip(parent, r) {
+            var c = el('span', 'route-chip', parent, r.short);
+            c.style.background = r.color; c.style.color = r.text;
+            return c;
+          }
+          function popup(s) {
+            var L10 = D.labels, root = el('div', 'stop-popup');
+            el('div', 'stop-name', root, s.ko).lang = 'ko';
+            el('div', 'stop-name-en', root, s.en).lang = 'en';
+            var meta = el('div', 'stop-meta', root);
+            if (s.ars) { bi(meta, L10.ars); el('span', null, meta, ' ' + s.ars); }
+            if (s.anchor) { el('span', 'stop-anchor-tag', meta, '★ ' + s.anchor); }
+            var rl = el('div', 'stop-routes', root);
+            bi(el('span', null, rl), L10.routes); rl.appendChild(document.createTextNode(' '));
+            s.routes.forEach(function (ri) { chip(rl, D.routes[ri]); });
+            if (!s.deps.length) { bi(el('div', 'no-service', root), L10.none); }
+            s.deps.forEach(function (dep) {
+              var p = D.patterns[dep[0]], r = D.routes[p[0]];
+              var h = el('div', 'dep-head', root); chip(h, r);
+              h.appendChild(document.createTextNode(' → '));
+              el('span', null, h, p[1]).lang = 'ko';
+              el('span', null, h, p[2]).lang = 'en';
+              var t = el('table', 'dep-table', el('div', 'dep-wrap', root));
+              var tr = el('tr', null, el('thead', null, t));
+              el('th', null, tr);
+              bi(el('th', null, tr), L10.first); bi(el('th', null, tr), L10.last);
+              D.periods.forEach(function (pl) { bi(el('th', 'hw', tr), pl); });
+              var body = el('tbody', null, t);
+              dep[1].forEach(function (row, di) {
+                var r2 = el('tr', null, body);
+                bi(el('th', null, r2), D.days[di]);
+                if (!row) { bi(el('td', 'no-service', r2), L10.none).colSpan = 2 + D.periods.length; return; }
+                el('td', null, r2, hhmm(row[0])); el('td', null, r2, hhmm(row[1]));
+                for (var k = 2; k < row.length; k++) {
+                  el('td', 'hw', r2, row[k] === null ? '–' : String(row[k]));
+                }
+              });
+            });
+            if (s.deps.length) {
+              var note = el('div', 'dep-note', root);
+              bi(note, L10.headway); el('span', null, note, ': ');
+              bi(note, D.periodNote);
+            }
+            return root;
+          }
+          D.stops.forEach(function (s) {
+            var cls = 'stop-marker stop-' + s.id + (s.anchor ? ' stop-anchor' : '');
+            var m = L.circleMarker([s.lat, s.lon], {
+              radius: s.anchor ? 7 : 5, weight: s.anchor ? 3 : 2, color: '#222222',
+              fillColor: s.anchor ? '#FFD400' : '#FFFFFF', fillOpacity: 1, className: cls,
+              pane: 'shuttleStops'
+            });
+            m.bindPopup(function () { return popup(s); }, {maxWidth: 340, minWidth: 220,
+              maxHeight: Math.max(240, Math.round(window.innerHeight * 0.6)),
+              autoPanPadding: [12, 60]});
+            m.on('popupopen', function () { m.closeTooltip(); });
+            var tip = el('span', 'stop-tip');
+            el('span', null, tip, s.ko).lang = 'ko'; el('span', null, tip, s.en).lang = 'en';
+            m.bindTooltip(tip, {direction: 'top', offset: [0, -6]});
+            m.addTo(group);
+          });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "Stops"
+        self.data = _js(data)
+
+
+class _Places(MacroElement):
+    """Anchor places as stars just above their point; they take no taps (stop popups name them)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var group = {{ this._parent.get_name() }};
+          {{ this.data }}.forEach(function (p) {
+            var icon = L.divIcon({className: 'anchor-place', html: '', iconSize: [18, 18],
+                                  iconAnchor: [9, 21]});
+            var m = L.marker([p[0], p[1]], {icon: icon, keyboard: false, interactive: false,
+                                            pane: 'shuttlePlaces'});
+            m.on('add', function () {
+              var e = m.getElement();
+              e.setAttribute('role', 'img');
+              e.setAttribute('aria-label', p[2] + ' / ' + p[3]);
+            });
+            m.addTo(group);
+          });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "Places"
+        self.data = _js(data)
+
+
+class _Page(MacroElement):
+    """Title, legend, credits, language switch and the page style."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>{{ this.css }}</style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        {{ this.panel }}
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+          var btn = document.getElementById('lang-toggle');
+          function setLang(l) {
+            document.body.classList.toggle('lang-en', l === 'en');
+            document.documentElement.lang = l;
+            btn.textContent = l === 'en' ? '한국어' : 'English';
+            btn.setAttribute('aria-pressed', l === 'en' ? 'true' : 'false');
+          }
+          btn.addEventListener('click', function () {
+            setLang(document.body.classList.contains('lang-en') ? 'ko' : 'en');
+          });
+          setLang(/(^#|[#&])en\\b/.test(window.location.hash) ? 'en' : 'ko');
+          if (window.matchMedia('(max-width: 600px)').matches) {
+            document.getElementById('legend').removeAttribute('open');
+          }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, panel: str, css: str) -> None:
+        super().__init__()
+        self._name = "Page"
+        self.panel = panel
+        self.css = css
+
+
+_CSS = """
+body:not(.lang-en) span[lang="en"], body.lang-en span[lang="ko"] { display: none !important; }
+body { font-family: "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic",
+  system-ui, sans-serif; }
+.shuttle-panel { position: absolute; z-index: 999; top: 10px; left: 56px; width: 330px;
+  max-width: calc(100vw - 120px); max-height: calc(100vh - 60px); overflow: auto;
+  background: rgba(255,255,255,0.95); border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.4);
+  padding: 6px 10px; font-size: 13px; line-height: 1.35; color: #111; }
+.panel-head { display: flex; align-items: flex-start; gap: 8px; }
+.panel-head h1 { font-size: 15px; margin: 0; flex: 1; }
+#lang-toggle { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #555;
+  border-radius: 4px; background: #fff; cursor: pointer; white-space: nowrap; }
+.shuttle-panel summary { cursor: pointer; font-weight: bold; margin-top: 4px; }
+.shuttle-panel ul { list-style: none; margin: 4px 0; padding: 0; }
+.shuttle-panel li { margin: 2px 0; }
+.swatch { display: inline-block; width: 22px; height: 6px; border-radius: 3px;
+  vertical-align: middle; margin-right: 4px; }
+.route-chip { display: inline-block; min-width: 18px; padding: 0 4px; border-radius: 3px;
+  text-align: center; font-weight: bold; margin-right: 3px; }
+.sym { display: inline-block; width: 12px; height: 12px; vertical-align: middle;
+  margin-right: 6px; }
+.sym-stop { border: 2px solid #222; border-radius: 50%; background: #fff; width: 8px;
+  height: 8px; }
+.sym-stop-anchor { background: #FFD400; border-width: 3px; width: 9px; height: 9px; }
+.sym-anchor { color: #C0392B; text-align: center; font-size: 14px; line-height: 12px; }
+.sym-district { border: 2px dashed #555; width: 10px; height: 10px; }
+.sym-catch { background: rgba(31,119,180,0.25); border: 1px solid #1F77B4; }
+.cov-table, .dep-table { border-collapse: collapse; font-size: 12px; }
+.cov-table td, .cov-table th { padding: 1px 6px 1px 0; text-align: left; }
+.cov-table td.num { text-align: right; }
+.credits { font-size: 11px; color: #333; }
+.credits li { margin: 3px 0; }
+.stop-popup { font-size: 12px; line-height: 1.3; }
+.stop-name { font-size: 15px; font-weight: bold; }
+.stop-name-en { font-size: 13px; color: #333; margin-bottom: 2px; }
+.stop-meta, .stop-routes { margin: 2px 0; color: #333; }
+.stop-anchor-tag { margin-left: 6px; color: #C0392B; }
+.dep-head { margin-top: 6px; font-weight: bold; }
+.dep-table th, .dep-table td { padding: 1px 4px; border-bottom: 1px solid #ddd;
+  text-align: center; white-space: nowrap; }
+.dep-table tbody th { text-align: left; font-weight: normal; }
+.dep-wrap { overflow-x: auto; max-width: 100%; }
+.dep-note { font-size: 11px; color: #444; margin-top: 6px; }
+.leaflet-control-layers { font-size: 13px; max-width: calc(100vw - 70px); }
+.anchor-place { background: none; border: none; }
+.anchor-place::before { content: "★"; display: block; font-size: 18px; line-height: 18px;
+  color: #C0392B; text-shadow: 0 0 2px #fff, 0 0 2px #fff; text-align: center; }
+.leaflet-pane > svg text { pointer-events: none; }
+.leaflet-control-layers-overlays label { margin: 3px 0; }
+@media (max-width: 600px) {
+  .shuttle-panel { left: 50px; right: 50px; width: auto; max-width: none;
+    max-height: calc(100vh - 120px); font-size: 12px; padding: 4px 8px; }
+  .panel-head h1 { font-size: 13px; }
+}
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+# the map
+
+
+def _route_label(route: Route) -> str:
+    color, text = _color(route)
+    return (
+        f'<span class="route-chip" style="background:{color};color:{text}">'
+        f"{_esc(route.short_name)}</span> {_bi(route.long_name_ko, route.long_name_en)}"
+    )
+
+
+def _hm(t: int) -> str:
+    return f"{(t // 3600) % 24:02d}:{t % 3600 // 60:02d}"
+
+
+def _period_note(plan: Plan) -> tuple[str, str]:
+    """When the peak and evening periods are, in Korean and English."""
+    svc = plan.scenario.service
+    peak = ", ".join(f"{_hm(a)}–{_hm(b)}" for a, b in svc.peak)
+    eve = ", ".join(f"{_hm(a)}–{_hm(b)}" for a, b in svc.evening)
+    ko_p, en_p = _PERIOD_LABELS["peak"]
+    ko_e, en_e = _PERIOD_LABELS["evening"]
+    return f"{ko_p} {peak}, {ko_e} {eve}", f"{en_p} {peak}, {en_e} {eve}"
+
+
+def _stop_data(plan: Plan) -> dict[str, Any]:
+    """The JSON block the stop popups are built from (shared labels, routes, patterns)."""
+    deps = stop_departures(plan)
+    routes = sorted(plan.routes, key=lambda r: r.route_id)
+    r_index = {r.route_id: i for i, r in enumerate(routes)}
+    patterns: list[list[Any]] = []
+    p_index: dict[tuple[str, int], int] = {}
+    for r in routes:
+        for p in sorted(r.patterns, key=lambda p: p.direction_id):
+            p_index[(r.route_id, p.direction_id)] = len(patterns)
+            patterns.append([r_index[r.route_id], p.headsign_ko, p.headsign_en])
+    serving: dict[str, set[str]] = defaultdict(set)
+    for r in routes:
+        for p in r.patterns:
+            for sid in p.stop_ids:
+                serving[sid].add(r.route_id)
+    stops = []
+    for s in sorted(plan.stops, key=lambda s: s.stop_id):
+        rows: dict[tuple[str, int], list[Any]] = {}
+        for d in deps.get(s.stop_id, ()):
+            key = (d.route_id, d.direction_id)
+            row = rows.setdefault(key, [None] * len(DAY_TYPES))
+            if d.service_id in DAY_TYPES:
+                row[DAY_TYPES.index(d.service_id)] = [
+                    d.first_s // 60,
+                    d.last_s // 60,
+                    *(h for _, h in d.headways_min),
+                ]
+        stops.append(
+            {
+                "id": s.stop_id,
+                "lat": round(s.lat, _DIGITS),
+                "lon": round(s.lon, _DIGITS),
+                "ko": s.name_ko,
+                "en": s.name_en,
+                "ars": s.ars,
+                "anchor": s.anchor,
+                "routes": sorted(r_index[r] for r in serving.get(s.stop_id, ())),
+                "deps": [[p_index[k], v] for k, v in sorted(rows.items())],
+            }
+        )
+    return {
+        "labels": {k: list(v) for k, v in _POPUP_LABELS.items()},
+        "days": [list(_DAY_LABELS.get(d, (d, d))) for d in DAY_TYPES],
+        "periods": [list(_PERIOD_LABELS.get(p, (p, p))) for p in PERIODS],
+        "periodNote": list(_period_note(plan)),
+        "routes": [
+            {"id": r.route_id, "short": r.short_name, "color": _color(r)[0], "text": _color(r)[1]}
+            for r in routes
+        ],
+        "patterns": patterns,
+        "stops": stops,
+    }
+
+
+def _panel(plan: Plan) -> str:
+    sc = plan.scenario
+    title_ko = sc.title_ko or sc.name
+    title_en = sc.title_en or title_ko
+    k = plan.kpis
+    parts = [
+        '<div class="shuttle-panel" id="shuttle-panel">',
+        '<div class="panel-head">',
+        f"<h1>{_bi(title_ko, title_en)}</h1>",
+        '<button id="lang-toggle" type="button" aria-pressed="false">English</button>',
+        "</div>",
+        '<details id="legend" open>',
+        f"<summary>{_bi('범례', 'Legend')}</summary>",
+        '<ul class="legend-routes">',
+    ]
+    for r in sorted(plan.routes, key=lambda r: r.route_id):
+        swatch = f'<span class="swatch" style="background:{_color(r)[0]}"></span>'
+        parts.append(f'<li class="legend-route">{swatch}{_route_label(r)}</li>')
+    parts += [
+        "</ul>",
+        '<ul class="legend-symbols">',
+        f'<li><span class="sym sym-stop"></span>{_bi("정류장 (누르면 시간표)", "Stop (tap for times)")}</li>',
+        f'<li><span class="sym sym-stop sym-stop-anchor"></span>'
+        f'{_bi("주요 거점 정류장", "Stop at a key place")}</li>',
+        f'<li><span class="sym sym-anchor">★</span>{_bi("주요 거점", "Key places")}</li>',
+        f'<li><span class="sym sym-district"></span>{_bi("자치구 경계", "District boundary")}</li>',
+        f'<li><span class="sym sym-catch"></span>{_bi("정류장 400 m 도보권", "400 m walk to a stop")}'
+        "</li>",
+        f"<li>{_bi('▶ 화살표: 운행 방향', '▶ arrows: direction of travel')}</li>",
+        "</ul>",
+        f'<p class="coverage">{_bi("400 m 도보권 인구 비율", "Population within 400 m")}: '
+        f"<b>{_pct(k.coverage)}</b></p>",
+    ]
+    if k.coverage_by_district:
+        areas = {a.code: a for a in plan.districts}
+        parts.append('<table class="cov-table"><tbody>')
+        for code, covered, pop in k.coverage_by_district:
+            ko, en = _district_name(code, areas.get(code))
+            share = covered / pop if pop else 0.0
+            parts.append(
+                f"<tr><th>{_bi(ko, en)}</th><td class=\"num\">{covered:,} / {pop:,}</td>"
+                f'<td class="num">{_pct(share)}</td></tr>'
+            )
+        parts.append("</tbody></table>")
+    parts += [
+        "</details>",
+        '<details class="credits">',
+        f"<summary>{_bi('자료 출처', 'Data sources')}</summary><ul>",
+    ]
+    for ko, en, url in _CREDITS:
+        parts.append(f'<li><a href="{_esc(url)}" target="_blank" rel="noopener">{_bi(ko, en)}</a></li>')
+    parts += [
+        f"<li>{_bi('도로망 자료 기준일', 'Road data as of')}: {_esc(sc.network.data_date)}</li>",
+        "</ul></details>",
+        "</div>",
+    ]
+    return "\n".join(parts)
+
+
+def _bounds(plan: Plan) -> list[list[float]]:
+    lats = [s.lat for s in plan.stops] + [p.lat for p in plan.places]
+    lons = [s.lon for s in plan.stops] + [p.lon for p in plan.places]
+    for r in plan.routes:
+        for p in r.patterns:
+            lats += [a for a, _ in p.shape]
+            lons += [b for _, b in p.shape]
+    if not lats:
+        msg = "The plan has no stops or routes to map; design routes before writing the map."
+        raise ExportError(msg)
+    return [_pt(min(lats), min(lons)), _pt(max(lats), max(lons))]
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
+
+
+def _number_ids(root: Element) -> None:
+    """Replace folium's random element ids by numbers in tree order (byte-stable output)."""
+    for i, element in enumerate(_walk(root)):
+        element._id = f"{i:04d}"
+
+
+def render_map(plan: Plan) -> folium.Map:
+    """Build the public map of a plan.
+
+    Parameters
+    ----------
+    plan
+        The plan to show: routes, stops, places, districts, catchment, KPIs and timetable.
+
+    Returns
+    -------
+    folium.Map
+        The map inside its figure; its element ids are numbered, so rendering it twice gives the
+        same HTML (see :func:`render_html`).
+
+    Raises
+    ------
+    ExportError
+        If the plan has nothing to map, a route colour is not a hex colour, or the timetable does
+        not match the routes.
+    """
+    bounds = _bounds(plan)
+    center = [
+        round((bounds[0][0] + bounds[1][0]) / 2, _DIGITS),
+        round((bounds[0][1] + bounds[1][1]) / 2, _DIGITS),
+    ]
+    m = folium.Map(location=center, zoom_start=13, tiles=None)
+    # only Leaflet and the two plugins we use; folium's bootstrap/jQuery/awesome-markers are not
+    # needed by any element here (instance attributes: the class lists stay untouched)
+    m.default_js = [(n, u) for n, u in ASSET_URLS if u.endswith(".js")]
+    m.default_css = [(n, u) for n, u in ASSET_URLS if u.endswith(".css")]
+    _Panes().add_to(m)
+    sc = plan.scenario
+    figure = m.get_root()
+    assert isinstance(figure, Figure)
+    figure.title = _esc(" | ".join(t for t in (sc.title_ko, sc.title_en) if t) or sc.name)
+
+    folium.TileLayer(
+        tiles=TILE_URL,
+        attr=(
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors (ODbL)"
+        ),
+        name="OpenStreetMap",
+        max_zoom=19,
+        control=False,
+    ).add_to(m)
+
+    areas = {a.code: a for a in plan.districts}
+    if plan.districts:
+        fg = folium.FeatureGroup(name=_bi("자치구 경계", "District boundaries"))
+        for code in sorted(areas):
+            locs = _area_locations(areas[code])
+            if locs:
+                _area_polygon(
+                    locs, color="#555555", weight=2, dash_array="6 4", fill=False,
+                    class_name=f"district district-{code}",
+                ).add_to(fg)
+        fg.add_to(m)
+
+    if plan.catchment is not None:
+        locs = _area_locations(plan.catchment)
+        if locs:
+            name = _bi("정류장 400 m 도보권", "400 m walk to a stop") + f" ({_pct(plan.kpis.coverage)})"
+            fg = folium.FeatureGroup(name=name, show=False)
+            _area_polygon(
+                locs, color="#1F77B4", weight=1, fill_color="#1F77B4", fill_opacity=0.18,
+                class_name="catchment",
+            ).add_to(fg)
+            fg.add_to(m)
+
+    for route in sorted(plan.routes, key=lambda r: r.route_id):
+        color, text = _color(route)
+        fg = folium.FeatureGroup(name=_route_label(route))
+        lines = [_line(p.shape) for p in sorted(route.patterns, key=lambda p: p.direction_id)]
+        line = _RouteLine(
+            lines, offset=0 if len(lines) == 1 else 3, color=color, weight=6, opacity=0.9,
+            class_name=f"route-line route-{route.route_id}",
+        )
+        line.add_to(fg)
+        tip = f"<b>{_esc(route.short_name)}</b> {_bi(route.long_name_ko, route.long_name_en)}"
+        arrows = {"repeat": True, "offset": 4,
+                  "attributes": {"fill": text, "font-size": "11", "font-weight": "bold"}}
+        line.add_child(_LineExtras(tip, "   \u25b6   ", arrows))
+        fg.add_to(m)
+
+    if plan.places:
+        fg = folium.FeatureGroup(name=_bi("주요 거점", "Key places"))
+        _Places(
+            [[*_pt(p.lat, p.lon), p.name_ko, p.name_en or p.name_ko] for p in plan.places]
+        ).add_to(fg)
+        fg.add_to(m)
+
+    fg = folium.FeatureGroup(name=_bi("정류장", "Stops"))
+    _Stops(_stop_data(plan)).add_to(fg)
+    fg.add_to(m)
+
+    folium.LayerControl(collapsed=True).add_to(m)
+    _Page(_panel(plan), _CSS).add_to(m)
+    m.fit_bounds(bounds, padding=(20, 20))
+    _number_ids(figure)
+    return m
+
+
+def render_html(plan: Plan) -> str:
+    """Return the map page of a plan as HTML text (byte-stable for the same plan)."""
+    m = render_map(plan)
+    text = m.get_root().render()
+    # the figure template has no language; Korean is the default language of the page
+    return text.replace("<html>", '<html lang="ko">', 1)
+
+
+def map_filename(plan: Plan) -> str:
+    """File name of a plan's map: ``<scenario>.html``."""
+    return f"{plan.scenario.name}.html"
+
+
+def save_map(plan: Plan, maps_dir: str | os.PathLike[str], *, index: bool = True) -> Path:
+    """Write ``<maps_dir>/<scenario>.html`` atomically (and refresh ``index.html``).
+
+    Parameters
+    ----------
+    plan
+        The plan to map.
+    maps_dir
+        Output folder, created if needed.
+    index
+        Also rewrite ``index.html`` listing every map in the folder.
+
+    Returns
+    -------
+    Path
+        The map file.
+
+    Raises
+    ------
+    ExportError
+        If the plan cannot be mapped or the folder cannot be written.
+    """
+    name = map_filename(plan)
+    if name == "index.html":
+        msg = "A scenario named 'index' would overwrite the map index; rename the scenario."
+        raise ExportError(msg)
+    text = render_html(plan)
+    path = atomic_write_text(Path(maps_dir) / name, text)
+    log.info("map written: %s (%d bytes)", path, len(text.encode("utf-8")))
+    if index:
+        write_index(maps_dir)
+    return path
+
+
+_INDEX_TITLE = ("셔틀 노선 지도", "Shuttle route maps")
+
+
+def write_index(maps_dir: str | os.PathLike[str]) -> Path:
+    """Write ``<maps_dir>/index.html`` listing the scenario maps in the folder.
+
+    Every ``*.html`` file but ``index.html`` is listed, sorted by name, each with its page title
+    when it has one.
+
+    Returns
+    -------
+    Path
+        The index file.
+
+    Raises
+    ------
+    ExportError
+        If the folder cannot be read or written.
+    """
+    folder = Path(maps_dir)
+    try:
+        files = sorted(
+            p for p in folder.glob("*.html") if p.name != "index.html" and p.is_file()
+        )
+    except OSError as e:
+        msg = f"{folder}: cannot list the maps folder ({e.strerror or e})"
+        raise ExportError(msg) from e
+    items = []
+    for p in files:
+        title = ""
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            head = ""
+        found = re.search(r"<title>(.*?)</title>", head, re.S)
+        if found:
+            title = html.unescape(found.group(1)).strip()
+        label = f"{_esc(p.stem)}" + (f" — {_esc(title)}" if title else "")
+        href = _esc(_url_quote(p.name))
+        items.append(f'<li><a href="{href}">{label}</a></li>')
+    ko, en = _INDEX_TITLE
+    body = "\n".join(items) if items else "<li>(none)</li>"
+    page = (
+        "<!DOCTYPE html>\n"
+        '<html lang="ko">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(ko)} | {_esc(en)}</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;margin:1.5em;line-height:1.5}"
+        "li{margin:.4em 0}</style>\n"
+        "</head>\n<body>\n"
+        f"<h1>{_esc(ko)} <small>{_esc(en)}</small></h1>\n"
+        f"<ul>\n{body}\n</ul>\n"
+        "</body>\n</html>\n"
+    )
+    return atomic_write_text(folder / "index.html", page)
+
+
+def _url_quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)

@@ -1,0 +1,300 @@
+"""Timetable, blocks, fleet cap and calendar on the toy design."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import holidays
+import pytest
+from feedcheck import check_blocks, check_fleet_covers_cycle
+from toyplan import toy_routes
+
+from shuttle.config import DAY_TYPES, Scenario, load_scenario
+from shuttle.errors import TimetableError
+from shuttle.model import Route, Timetable
+from shuttle.timetable import (
+    build_timetable,
+    check_service,
+    day_type_of,
+    fleet_summary,
+    peak_fleet,
+    service_dates,
+    trip_duration_s,
+)
+
+
+@pytest.fixture(scope="module")
+def scen() -> Scenario:
+    """The packaged nw3 scenario (service settings only; no data needed)."""
+    return load_scenario("nw3")
+
+
+@pytest.fixture(scope="module")
+def routes() -> tuple[Route, ...]:
+    return toy_routes()
+
+
+@pytest.fixture(scope="module")
+def tt(routes: tuple[Route, ...], scen: Scenario) -> Timetable:
+    return build_timetable(routes, dataclasses.replace(scen, service=dataclasses.replace(
+        scen.service, fleet_cap=None)))
+
+
+def _with_service(scen: Scenario, **kw: object) -> Scenario:
+    return dataclasses.replace(scen, service=dataclasses.replace(scen.service, **kw))
+
+
+def _with_day(scen: Scenario, day: str, **kw: object) -> Scenario:
+    days = tuple(
+        (d, dataclasses.replace(s, **kw) if d == day else s) for d, s in scen.service.days
+    )
+    return _with_service(scen, days=days)
+
+
+def _deps(tt: Timetable, rid: str, day: str, direction: int) -> list[int]:
+    return sorted(
+        t.departure_s[0]
+        for t in tt.trips
+        if (t.route_id, t.service_id, t.direction_id) == (rid, day, direction)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# departures and stop times
+
+
+def test_departures_clock_face_from_span_start(tt: Timetable, scen: Scenario) -> None:
+    svc = scen.service
+    for day in DAY_TYPES:
+        ds = svc.day(day)
+        for r in ("R1", "R2", "R3"):
+            deps = _deps(tt, r, day, 0)
+            assert deps[0] == ds.start_s  # aligned to the span start
+            assert deps[-1] <= ds.end_s
+            for a, b in zip(deps, deps[1:], strict=False):
+                # a gap never exceeds the headway of the period it starts in
+                assert 0 < b - a <= ds.headway(svc.period_at(a)) * 60
+    # weekday peak, headway 12 dividing 60: :00 :12 :24 :36 :48 every hour of the peak
+    peak = [t for t in _deps(tt, "R1", "weekday", 0) if 7 * 3600 <= t < 9 * 3600]
+    assert sorted({t % 3600 // 60 for t in peak}) == [0, 12, 24, 36, 48]
+    assert all(t % 60 == 0 for t in peak)
+    # direction 1 repeats the same minutes every hour too
+    back = [t for t in _deps(tt, "R1", "weekday", 1) if 7 * 3600 + 1800 <= t < 9 * 3600]
+    assert len({t % 720 for t in back}) == 1
+
+
+def test_stop_times_dwell_and_time_factor(tt: Timetable, routes: tuple[Route, ...],
+                                          scen: Scenario) -> None:
+    svc = scen.service
+    pat = routes[0].patterns[0]
+    by_period = {}
+    for t in tt.trips:
+        if (t.route_id, t.service_id, t.direction_id) == ("R1", "weekday", 0):
+            by_period.setdefault(t.period, t)
+    for period, t in by_period.items():
+        f = svc.time_factor(period)
+        n = len(pat.stop_ids)
+        assert t.arrival_s[0] == t.departure_s[0]
+        assert t.arrival_s[-1] == t.departure_s[-1]
+        for i in range(1, n - 1):  # intermediate stops dwell
+            assert t.departure_s[i] - t.arrival_s[i] == svc.dwell_s
+        for i in range(n - 1):  # run times scaled by the period's factor, whole seconds
+            run = t.arrival_s[i + 1] - t.departure_s[i]
+            assert abs(run - pat.run_times_s[i] * f) <= 1.0
+        assert t.arrival_s[-1] - t.departure_s[0] == trip_duration_s(pat, f, svc.dwell_s)
+    assert set(by_period) == {"peak", "offpeak", "evening"}
+    dur = {p: t.arrival_s[-1] - t.departure_s[0] for p, t in by_period.items()}
+    assert dur["peak"] > dur["offpeak"] > dur["evening"]
+
+
+def test_both_directions_run(tt: Timetable) -> None:
+    for r in ("R1", "R2", "R3"):
+        for day in DAY_TYPES:
+            assert _deps(tt, r, day, 0) and _deps(tt, r, day, 1)
+
+
+def test_deterministic(routes: tuple[Route, ...], scen: Scenario, tt: Timetable) -> None:
+    again = build_timetable(routes, _with_service(scen, fleet_cap=None))
+    assert again == tt
+    assert [t.trip_id for t in tt.trips] == sorted(t.trip_id for t in tt.trips)
+    assert len({t.trip_id for t in tt.trips}) == len(tt.trips)
+
+
+def test_span_past_midnight(routes: tuple[Route, ...], scen: Scenario) -> None:
+    late = _with_day(scen, "weekday", end_s=25 * 3600)
+    tt = build_timetable(routes, _with_service(late, fleet_cap=None))
+    last = max(t.arrival_s[-1] for t in tt.trips if t.service_id == "weekday")
+    assert last > 25 * 3600  # times run past 24:00 on the same service day
+    check_blocks(tt, routes, late.service)
+
+
+# ----------------------------------------------------------------------------------------------
+# blocks and fleet
+
+
+def test_blocks_feasible(tt: Timetable, routes: tuple[Route, ...], scen: Scenario) -> None:
+    check_blocks(tt, routes, scen.service)
+    # scheduled recovery is honoured, not just the minimum
+    by_id = {t.trip_id: t for t in tt.trips}
+    for b in tt.blocks:
+        seq = [by_id[i] for i in b.trip_ids]
+        for a, c in zip(seq, seq[1:], strict=False):
+            assert c.departure_s[0] - a.arrival_s[-1] >= scen.service.layover_min * 60
+
+
+def test_fleet_covers_cycle(tt: Timetable, routes: tuple[Route, ...], scen: Scenario) -> None:
+    check_fleet_covers_cycle(tt, routes, scen.service)
+
+
+def test_fleet_rows_and_totals(tt: Timetable) -> None:
+    assert {(f.route_id, f.service_id) for f in tt.fleet} == {
+        (r, d) for r in ("R1", "R2", "R3") for d in DAY_TYPES
+    }
+    totals = {f.service_id: f for f in fleet_summary(tt)}
+    for d in DAY_TYPES:
+        rows = [f for f in tt.fleet if f.service_id == d]
+        assert totals[d].vehicles == sum(f.vehicles for f in rows)
+        assert math.isclose(totals[d].vehicle_hours, sum(f.vehicle_hours for f in rows),
+                            abs_tol=0.01)
+    assert peak_fleet(tt) == max(t.vehicles for t in totals.values())
+    # more service on weekdays than on Sundays
+    assert totals["weekday"].vehicles > totals["sunday"].vehicles
+    assert totals["weekday"].vehicle_km > totals["sunday"].vehicle_km
+    assert tt.warnings == ()
+
+
+def test_fleet_cap_widens_headways(routes: tuple[Route, ...], scen: Scenario,
+                                   tt: Timetable) -> None:
+    free = peak_fleet(tt)
+    cap = free - 5
+    capped = build_timetable(routes, _with_service(scen, fleet_cap=cap))
+    for total in fleet_summary(capped):
+        assert total.vehicles <= cap
+    assert capped.warnings
+    for w in capped.warnings:
+        assert "weekday" in w or "saturday" in w or "sunday" in w
+        assert "widened from" in w
+    # warnings name route/day/period and the headways actually run
+    rows = {(f.route_id, f.service_id): dict(f.headways_min) for f in capped.fleet}
+    for w in capped.warnings:
+        words = w.split()
+        rid, day, period = words[4], words[5], words[6]
+        new = float(words[-2])
+        assert rows[(rid, day)][period] == new
+        assert new > scen.service.day(day).headway(period)
+    check_blocks(capped, routes, scen.service)
+    check_fleet_covers_cycle(capped, routes, scen.service)
+
+
+def test_fleet_cap_one_bus_per_route(routes: tuple[Route, ...], scen: Scenario) -> None:
+    capped = build_timetable(routes, _with_service(scen, fleet_cap=len(routes)))
+    assert peak_fleet(capped) <= len(routes)
+    assert all(f.vehicles == 1 for f in capped.fleet)
+    check_blocks(capped, routes, scen.service)
+
+
+def test_fleet_cap_below_one_bus_per_route(routes: tuple[Route, ...], scen: Scenario) -> None:
+    with pytest.raises(TimetableError, match="fleet_cap = 2 is below one bus per route"):
+        build_timetable(routes, _with_service(scen, fleet_cap=2))
+
+
+def test_loop_route(scen: Scenario) -> None:
+    r3 = toy_routes()[2]
+    out = r3.patterns[0]
+    loop = dataclasses.replace(
+        out,
+        stop_ids=(*out.stop_ids, out.stop_ids[0]),
+        run_times_s=(*out.run_times_s, 300),
+        stop_dist_m=(*out.stop_dist_m, out.stop_dist_m[-1] + 1500.0),
+        shape=(*out.shape, out.shape[0]),
+        length_m=out.stop_dist_m[-1] + 1500.0,
+    )
+    route = dataclasses.replace(r3, patterns=(loop,), is_loop=True)
+    tt = build_timetable((route,), _with_service(scen, fleet_cap=None))
+    assert {t.direction_id for t in tt.trips} == {0}
+    check_blocks(tt, (route,), scen.service)
+    check_fleet_covers_cycle(tt, (route,), scen.service)
+
+
+# ----------------------------------------------------------------------------------------------
+# bad service parameters (Python callers build configs directly)
+
+
+def test_zero_headway(routes: tuple[Route, ...], scen: Scenario) -> None:
+    ds = scen.service.day("weekday")
+    heads = tuple((p, 0.0 if p == "peak" else h) for p, h in ds.headways_min)
+    bad = _with_day(scen, "weekday", headways_min=heads)
+    with pytest.raises(TimetableError, match=r"service\.weekday\.headways_min\.peak must be > 0"):
+        build_timetable(routes, bad)
+
+
+def test_span_ends_before_it_starts(routes: tuple[Route, ...], scen: Scenario) -> None:
+    bad = _with_day(scen, "saturday", start_s=22 * 3600, end_s=7 * 3600)
+    with pytest.raises(TimetableError, match=r"service\.saturday\.span ends \(07:00\) before"):
+        build_timetable(routes, bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"dwell_s": -1}, "dwell_s"),
+        ({"layover_min": 2.0}, "layover_min"),
+        ({"days": ()}, "service.weekday is missing"),
+        ({"time_factors": (("peak", 0.0), ("offpeak", 1.0), ("evening", 1.0))}, "peak"),
+        ({"end_date": dt.date(2025, 1, 1)}, "end_date"),
+    ],
+)
+def test_bad_service_fields(scen: Scenario, change: dict[str, object], field: str) -> None:
+    with pytest.raises(TimetableError, match=field.replace(".", r"\.")):
+        check_service(dataclasses.replace(scen.service, **change))
+
+
+def test_no_routes(scen: Scenario) -> None:
+    with pytest.raises(TimetableError, match="no routes"):
+        build_timetable((), scen)
+
+
+# ----------------------------------------------------------------------------------------------
+# calendar
+
+
+def test_holidays_run_sunday_service(scen: Scenario, tt: Timetable) -> None:
+    cal = service_dates(scen)
+    svc = scen.service
+    lib = holidays.country_holidays(
+        "KR", years=range(svc.start_date.year, svc.end_date.year + 1), language="ko"
+    )
+    in_period = {d: n for d, n in lib.items() if svc.start_date <= d <= svc.end_date}
+    assert in_period, "the library lists holidays in the service period"
+    assert [(h.date, h.name) for h in tt.holidays] == [
+        (d.strftime("%Y%m%d"), n) for d, n in sorted(in_period.items())
+    ]
+    exc = set(cal.exceptions)
+    for d in in_period:
+        ymd = d.strftime("%Y%m%d")
+        kind = day_type_of(d)
+        if kind == "sunday":
+            assert not any(e[0] == ymd for e in exc)
+        else:
+            assert (ymd, kind, 2) in exc and (ymd, "sunday", 1) in exc
+    assert len(exc) == 2 * sum(1 for d in in_period if day_type_of(d) != "sunday")
+    # the cases named in the issue, when the library lists them
+    for day in (dt.date(2026, 9, 25), dt.date(2026, 3, 2)):
+        if day in lib:
+            ymd = day.strftime("%Y%m%d")
+            assert (ymd, "weekday", 2) in exc and (ymd, "sunday", 1) in exc
+    if dt.date(2026, 3, 1) in lib:  # Samiljeol falls on a Sunday in 2026: nothing to change
+        assert not any(e[0] == "20260301" for e in exc)
+    # date counts add up to the period
+    assert sum(n for _, n in cal.dates) == (svc.end_date - svc.start_date).days + 1
+
+
+def test_day_type_without_dates_has_no_trips(routes: tuple[Route, ...], scen: Scenario) -> None:
+    # Monday 2026-01-05 to Wednesday 2026-01-07: weekday service only
+    short = _with_service(scen, start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7),
+                          fleet_cap=None)
+    tt = build_timetable(routes, short)
+    assert {t.service_id for t in tt.trips} == {"weekday"}
+    assert {f.service_id for f in tt.fleet} == {"weekday"}
