@@ -292,3 +292,32 @@ def validate(obj: Ctx, feed: Path) -> None:
     click.echo(gtfs.format_summary(summary))
     if getattr(summary, "errors", 0):
         raise SystemExit(1)
+
+
+@main.command()
+@scenario_opt
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=V1,V2",
+              help="A grid axis, e.g. design.routes=4,6,8 (repeat for more axes).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (default: local threads).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="CSV file (default: gtfs_out/<scenario>.sweep.csv).")
+@click.pass_obj
+@_errors
+def sweep(obj: Ctx, scenario_name: str, assignments: tuple[str, ...], scheduler: str | None,
+          out: Path | None) -> None:
+    """Run a grid of scenario variants with Dask and write one row of figures per variant."""
+    from . import sweep as sw
+
+    base = obj.scenario(scenario_name)
+    grid = dict(sw.parse_assignment(a) for a in assignments)
+    variants = sw.expand_grid(base, grid)
+    client = None
+    if scheduler:
+        from dask.distributed import Client
+
+        client = Client(scheduler)
+    rows = sw.run_sweep(base, variants, cache_dir=obj.cache_dir, client=client)
+    path = sw.write_sweep(rows, out or Path("gtfs_out") / f"{base.name}.sweep.csv")
+    click.echo(sw.rows_to_csv(rows), nl=False)
+    click.echo(f"wrote {path}")

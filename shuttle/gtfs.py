@@ -332,10 +332,16 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
                     raise ExportError(msg)
     for t in tt.trips:
         if (t.route_id, t.direction_id) not in pats:
-            msg = f"Trip {t.trip_id} runs route {t.route_id!r} direction {t.direction_id}, which the plan does not have."
+            msg = (
+                f"Trip {t.trip_id} runs route {t.route_id!r} direction {t.direction_id}, "
+                "which the plan does not have."
+            )
             raise ExportError(msg)
         if len(t.arrival_s) != len(pats[(t.route_id, t.direction_id)].stop_ids):
-            msg = f"Trip {t.trip_id} has {len(t.arrival_s)} stop times for a pattern of a different length."
+            msg = (
+                f"Trip {t.trip_id} has {len(t.arrival_s)} stop times for a pattern of "
+                f"{len(pats[(t.route_id, t.direction_id)].stop_ids)} stops."
+            )
             raise ExportError(msg)
 
     agency_id = sc.name
@@ -355,11 +361,11 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
         feed_trips: list[Trip] = []
         freq_rows = []
         heads = {(f.route_id, f.service_id): dict(f.headways_min) for f in tt.fleet}
-        for key in sorted(groups):
-            trips = sorted(groups[key], key=lambda t: t.departure_s[0])
+        for gkey in sorted(groups):
+            trips = sorted(groups[gkey], key=lambda t: t.departure_s[0])
             for run, h in _frequency_runs(trips):
                 if len(run) == 1:
-                    h = round(heads.get(key[:2], {}).get(run[0].period, 60.0) * 60)
+                    h = round(heads.get(gkey[:2], {}).get(run[0].period, 60.0) * 60)
                 h = max(h, 2)
                 first, last = run[0].departure_s[0], run[-1].departure_s[0]
                 feed_trips.append(run[0])
@@ -666,8 +672,8 @@ def feed_problems(plan: Plan, tables: dict[str, Table]) -> list[Problem]:
 
     # shapes: strictly increasing distance
     shapes: dict[str, list[tuple[float, float, float]]] = {}
-    for sid, lat, lon, _seq, d in tables["shapes.txt"].rows:
-        shapes.setdefault(sid, []).append((float(lat), float(lon), float(d)))
+    for sid, s_lat, s_lon, _seq, s_d in tables["shapes.txt"].rows:
+        shapes.setdefault(sid, []).append((float(s_lat), float(s_lon), float(s_d)))
     for sid, pts in shapes.items():
         if any(b[2] <= a[2] for a, b in zip(pts, pts[1:], strict=False)):
             out.append(
@@ -822,9 +828,9 @@ def write_feed(plan: Plan, path: str | os.PathLike[str], *, frequencies: bool = 
     target = feed_path(plan, path)
     tables = build_tables(plan, frequencies=frequencies)
     problems = feed_problems(plan, tables)
-    for sev, msg, table, rows in problems:
+    for sev, what, tname, rows in problems:
         if sev != "error":
-            log.warning("GTFS check: %s (%s: %s)", msg, table, ", ".join(rows[:5]))
+            log.warning("GTFS check: %s (%s: %s)", what, tname, ", ".join(rows[:5]))
     errors = [p for p in problems if p[0] == "error"]
     if errors:
         listed = "; ".join(f"{m} [{', '.join(r[:5])}]" if r else m for _, m, _, r in errors)

@@ -908,11 +908,29 @@ def save_map(plan: Plan, maps_dir: str | os.PathLike[str], *, index: bool = True
 _INDEX_TITLE = ("셔틀 노선 지도", "Shuttle route maps")
 
 
-def write_index(maps_dir: str | os.PathLike[str]) -> Path:
-    """Write ``<maps_dir>/index.html`` listing the scenario maps in the folder.
+def _index_items(files: Sequence[Path]) -> str:
+    items = []
+    for p in files:
+        title = ""
+        try:
+            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError:
+            head = ""
+        found = re.search(r"<title>(.*?)</title>", head, re.S)
+        if found:
+            title = html.unescape(found.group(1)).strip()
+        stem = p.name.removesuffix(".html")
+        label = _esc(stem) + (f" — {_esc(title)}" if title else "")
+        href = _esc(_url_quote(p.name))
+        items.append(f'<li><a href="{href}">{label}</a></li>')
+    return "\n".join(items) if items else "<li>–</li>"
 
-    Every ``*.html`` file but ``index.html`` is listed, sorted by name, each with its page title
-    when it has one.
+
+def write_index(maps_dir: str | os.PathLike[str]) -> Path:
+    """Write ``<maps_dir>/index.html`` listing the scenario maps (and reports) in the folder.
+
+    Every ``*.html`` file but ``index.html`` is listed, sorted by name, with its page title when
+    it has one; ``*.report.html`` files (see :mod:`shuttle.report`) come in a second list.
 
     Returns
     -------
@@ -932,21 +950,9 @@ def write_index(maps_dir: str | os.PathLike[str]) -> Path:
     except OSError as e:
         msg = f"{folder}: cannot list the maps folder ({e.strerror or e})"
         raise ExportError(msg) from e
-    items = []
-    for p in files:
-        title = ""
-        try:
-            head = p.read_text(encoding="utf-8", errors="replace")[:4096]
-        except OSError:
-            head = ""
-        found = re.search(r"<title>(.*?)</title>", head, re.S)
-        if found:
-            title = html.unescape(found.group(1)).strip()
-        label = f"{_esc(p.stem)}" + (f" — {_esc(title)}" if title else "")
-        href = _esc(_url_quote(p.name))
-        items.append(f'<li><a href="{href}">{label}</a></li>')
+    reports = [p for p in files if p.name.endswith(".report.html")]
+    maps_ = [p for p in files if not p.name.endswith(".report.html")]
     ko, en = _INDEX_TITLE
-    body = "\n".join(items) if items else "<li>(none)</li>"
     page = (
         "<!DOCTYPE html>\n"
         '<html lang="ko">\n<head>\n<meta charset="utf-8">\n'
@@ -956,9 +962,14 @@ def write_index(maps_dir: str | os.PathLike[str]) -> Path:
         "li{margin:.4em 0}</style>\n"
         "</head>\n<body>\n"
         f"<h1>{_esc(ko)} <small>{_esc(en)}</small></h1>\n"
-        f"<ul>\n{body}\n</ul>\n"
-        "</body>\n</html>\n"
+        f'<ul class="maps">\n{_index_items(maps_)}\n</ul>\n'
     )
+    if reports:
+        page += (
+            f"<h2>{_esc('보고서')} <small>{_esc('Reports')}</small></h2>\n"
+            f'<ul class="reports">\n{_index_items(reports)}\n</ul>\n'
+        )
+    page += "</body>\n</html>\n"
     return atomic_write_text(folder / "index.html", page)
 
 

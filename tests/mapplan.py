@@ -196,8 +196,13 @@ def toy_plan(
         stops.append(extra)
         routes.append(r4)
         places.append(Place(XSS_SCRIPT, XSS_IMG, "poi", 37.5640, 126.9160, 11440))
-        rk = RouteKPI("R4", r4.patterns[0].length_m, r4.patterns[0].run_time_s,
-                      2 * r4.patterns[0].run_time_s + 960, 2)
+        rk = RouteKPI(
+            "R4",
+            r4.patterns[0].length_m,
+            r4.patterns[0].run_time_s,
+            2 * r4.patterns[0].run_time_s + 960,
+            2,
+        )
         kpis = dataclasses.replace(kpis, routes=(*kpis.routes, rk))
         scenario = dataclasses.replace(
             scenario, title_en=f"{scenario.title_en} {XSS_IMG}", name=f"{scenario.name}-hostile"

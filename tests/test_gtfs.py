@@ -75,8 +75,12 @@ def test_toy_feed_passes_canonical_rules(summary: gtfs.ValidationSummary) -> Non
     # The hostile stop name is all lower-case Latin: a true mixed-case warning, and the only
     # one with cased letters.
     assert_feed_clean(summary, allow_values={HOSTILE})
-    mixed = {dict(s)["fieldValue"] for n in summary.notices for s in n.samples
-             if n.code == "mixed_case_recommended_field"}
+    mixed = {
+        dict(s)["fieldValue"]
+        for n in summary.notices
+        for s in n.samples
+        if n.code == "mixed_case_recommended_field"
+    }
     assert HOSTILE in mixed
 
 
@@ -84,7 +88,8 @@ def test_toy_feed_without_hostile_name_is_clean(scen: Scenario, tmp_path: Path) 
     d = toy_design()
     stops = tuple(
         dataclasses.replace(s, name_ko="망원시장", name_en="Mangwon Market")
-        if s.name_ko == HOSTILE else s
+        if s.name_ko == HOSTILE
+        else s
         for s in d.stops
     )
     p = gtfs.write_feed(make_plan(scen, dataclasses.replace(d, stops=stops)), tmp_path)
@@ -112,14 +117,16 @@ def test_frequencies_feed_validates(plan: Plan, tmp_path: Path) -> None:
         assert r["exact_times"] == "1"
         h = int(r["headway_secs"])
         t, end = secs(r["start_time"]), secs(r["end_time"])
-        assert 0 < h and t < end
+        assert h > 0
+        assert t < end
         tid = r["trip_id"]
         route, service, direction = tid.split("_")[:3]
         while t < end:
             expanded.add((route, service, int(direction), t))
             t += h
-    planned = {(t.route_id, t.service_id, t.direction_id, t.departure_s[0])
-               for t in plan.timetable.trips}
+    planned = {
+        (t.route_id, t.service_id, t.direction_id, t.departure_s[0]) for t in plan.timetable.trips
+    }
     assert expanded == planned
 
 
@@ -171,7 +178,8 @@ def test_content(plan: Plan, feed: Path, scen: Scenario) -> None:
         inner = rows[1:-1]
         assert all(r["arrival_time"] != r["departure_time"] for r in inner)  # dwell
         d = [float(r["shape_dist_traveled"]) for r in rows]
-        assert d == sorted(d) and d[0] < 1.0
+        assert d == sorted(d)
+        assert d[0] < 1.0
     info = _read(feed, "feed_info.txt")[0]
     assert info["feed_lang"] == "ko"
     assert "default_lang" not in info
@@ -191,11 +199,17 @@ def test_route_colours_adjusted_for_contrast(feed: Path) -> None:
 
 def test_calendar_and_holidays(feed: Path, scen: Scenario) -> None:
     cal = {r["service_id"]: r for r in _read(feed, "calendar.txt")}
-    assert [cal["weekday"][d] for d in ("monday", "friday", "saturday", "sunday")] == \
-        ["1", "1", "0", "0"]
-    assert cal["saturday"]["saturday"] == "1" and cal["sunday"]["sunday"] == "1"
-    exc = {(r["service_id"], r["date"], r["exception_type"]) for r in
-           _read(feed, "calendar_dates.txt")}
+    assert [cal["weekday"][d] for d in ("monday", "friday", "saturday", "sunday")] == [
+        "1",
+        "1",
+        "0",
+        "0",
+    ]
+    assert cal["saturday"]["saturday"] == "1"
+    assert cal["sunday"]["sunday"] == "1"
+    exc = {
+        (r["service_id"], r["date"], r["exception_type"]) for r in _read(feed, "calendar_dates.txt")
+    }
     svc = scen.service
     lib = holidays.country_holidays("KR", years=svc.start_date.year)
     expected = set()
@@ -218,17 +232,24 @@ def test_translations_follow_spec(feed: Path, plan: Plan) -> None:
     headsigns = {t["trip_headsign"] for t in _read(feed, "trips.txt")}
     tables = set()
     for r in rows:
-        assert r["language"] == "en" and r["translation"]
+        assert r["language"] == "en"
+        assert r["translation"]
         tables.add((r["table_name"], r["field_name"]))
         if r["table_name"] == "feed_info":
-            assert r["record_id"] == "" and r["field_value"] == ""
+            assert r["record_id"] == ""
+            assert r["field_value"] == ""
         elif r["field_value"]:
             assert r["record_id"] == ""
-            assert r["table_name"] == "trips" and r["field_value"] in headsigns
+            assert r["table_name"] == "trips"
+            assert r["field_value"] in headsigns
         else:
             assert r["record_id"] in keys[r["table_name"]]
-    assert {("agency", "agency_name"), ("stops", "stop_name"), ("routes", "route_long_name"),
-            ("trips", "trip_headsign")} <= tables
+    assert {
+        ("agency", "agency_name"),
+        ("stops", "stop_name"),
+        ("routes", "route_long_name"),
+        ("trips", "trip_headsign"),
+    } <= tables
     en = {r["record_id"]: r["translation"] for r in rows if r["table_name"] == "stops"}
     assert en == {s.stop_id: s.name_en for s in plan.stops}
 
@@ -253,7 +274,8 @@ def test_feed_version_follows_content(plan: Plan, feed: Path, tmp_path: Path) ->
         plan, stops=tuple(dataclasses.replace(s, name_ko=s.name_ko + "앞") for s in plan.stops)
     )
     v2 = _read(gtfs.write_feed(changed, tmp_path / "c.zip"), "feed_info.txt")[0]["feed_version"]
-    assert v1 != v2 and v1.startswith("20260102-")
+    assert v1 != v2
+    assert v1.startswith("20260102-")
 
 
 def test_folder_target(plan: Plan, tmp_path: Path) -> None:
@@ -290,30 +312,39 @@ def test_stop_off_its_shape_is_refused(plan: Plan, tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
-def test_failure_while_writing_leaves_nothing(plan: Plan, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_leaves_nothing(
+    plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "feed.zip"
-    calls = {"n": 0}
+    calls = {"shapes.txt": 0}
     real = gtfs.Table.to_bytes
 
     def flaky(self: gtfs.Table) -> bytes:
-        calls["n"] += 1
-        if self.name == "shapes.txt" and calls["n"] > 20:  # fail inside the zip, not before
+        calls[self.name] = calls.get(self.name, 0) + 1
+        # the first call hashes the table for feed_version; the second writes it into the zip
+        if self.name == "shapes.txt" and calls["shapes.txt"] == 2:
             raise OSError(28, "No space left on device")
         return real(self)
 
     monkeypatch.setattr(gtfs.Table, "to_bytes", flaky)
     with pytest.raises(ExportError, match="No space left"):
         gtfs.write_feed(plan, target)
+    assert calls["stop_times.txt"] == 2  # the zip was half written
     assert _leftovers(tmp_path) == []
 
 
 def test_overlapping_block_is_refused(plan: Plan) -> None:
     tt = plan.timetable
     b1, b2 = [b for b in tt.blocks if b.route_id == "R1" and b.service_id == "weekday"][:2]
-    merged = dataclasses.replace(b1, trip_ids=tuple(sorted(
-        (*b1.trip_ids, *b2.trip_ids),
-        key=lambda i: next(t.departure_s[0] for t in tt.trips if t.trip_id == i))))
+    merged = dataclasses.replace(
+        b1,
+        trip_ids=tuple(
+            sorted(
+                (*b1.trip_ids, *b2.trip_ids),
+                key=lambda i: next(t.departure_s[0] for t in tt.trips if t.trip_id == i),
+            )
+        ),
+    )
     blocks = tuple(merged if b is b1 else b for b in tt.blocks if b is not b2)
     bad = dataclasses.replace(plan, timetable=dataclasses.replace(tt, blocks=blocks))
     problems = gtfs.feed_problems(bad, gtfs.build_tables(bad))

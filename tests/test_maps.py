@@ -122,14 +122,18 @@ def test_page_data_has_every_stop_and_both_names(plan: Plan, page_html: str) -> 
     # routes serving S0001: R1 and R2
     assert [data["routes"][i]["id"] for i in s1["routes"]] == ["R1", "R2"]
     # first/last bus in minutes equal the departures from the timetable
-    deps = {(d.route_id, d.direction_id, d.service_id): d for d in maps.stop_departures(plan)["S0001"]}
+    deps = {
+        (d.route_id, d.direction_id, d.service_id): d for d in maps.stop_departures(plan)["S0001"]
+    }
     for pidx, rows in s1["deps"]:
         ri, _, _ = data["patterns"][pidx]
         rid = data["routes"][ri]["id"]
         direction = next(
             q.direction_id
-            for r in plan.routes if r.route_id == rid
-            for q in r.patterns if [ri, q.headsign_ko, q.headsign_en] == data["patterns"][pidx]
+            for r in plan.routes
+            if r.route_id == rid
+            for q in r.patterns
+            if [ri, q.headsign_ko, q.headsign_en] == data["patterns"][pidx]
         )
         for day, row in zip(DAY_TYPES, rows, strict=True):
             d = deps[(rid, direction, day)]
@@ -140,9 +144,19 @@ def test_page_data_has_every_stop_and_both_names(plan: Plan, page_html: str) -> 
 
 
 def test_credits_title_and_data_date(plan: Plan, page_html: str) -> None:
-    for needle in ("OpenStreetMap", "ODbL", "KOGL Type 1", "공공누리 제1유형", "vuski/admdongkor",
-                   "SGIS", "2021 Q2", "southkorea/seoul-maps", plan.scenario.network.data_date,
-                   plan.scenario.title_ko, '<html lang="ko">'):
+    for needle in (
+        "OpenStreetMap",
+        "ODbL",
+        "KOGL Type 1",
+        "공공누리 제1유형",
+        "vuski/admdongkor",
+        "SGIS",
+        "2021 Q2",
+        "southkorea/seoul-maps",
+        plan.scenario.network.data_date,
+        plan.scenario.title_ko,
+        '<html lang="ko">',
+    ):
         assert needle in page_html, needle
     # every bilingual legend entry comes in both languages
     assert page_html.count('<span lang="ko">') == page_html.count('<span lang="en">')
@@ -188,8 +202,19 @@ def _big_plan(scenario: Scenario) -> Plan:
             lat = lat0 + 0.004 * j * math.cos(k / 3)
             lon = lon0 + 0.004 * j * math.sin(k / 3 + 0.3) + 0.001 * k
             sid = f"S{k * 30 + j + 1:04d}"
-            stops.append(Stop(sid, f"정류장 {sid}", f"Stop {sid}", lat, lon, k * 30 + j,
-                              f"{10000 + k * 30 + j}", 11440, None))
+            stops.append(
+                Stop(
+                    sid,
+                    f"정류장 {sid}",
+                    f"Stop {sid}",
+                    lat,
+                    lon,
+                    k * 30 + j,
+                    f"{10000 + k * 30 + j}",
+                    11440,
+                    None,
+                )
+            )
             ids.append(sid)
             pts.append((lat, lon))
         shape = []
@@ -200,11 +225,28 @@ def _big_plan(scenario: Scenario) -> Plan:
 
         def pat(direction: int, ids: list[str] = ids, shape: list = shape) -> Pattern:
             order = ids if direction == 0 else ids[::-1]
-            return Pattern(direction, order[-1], order[-1], tuple(order), (60,) * 29, dist,
-                           tuple(shape if direction == 0 else shape[::-1]), 11600.0)
+            return Pattern(
+                direction,
+                order[-1],
+                order[-1],
+                tuple(order),
+                (60,) * 29,
+                dist,
+                tuple(shape if direction == 0 else shape[::-1]),
+                11600.0,
+            )
 
-        routes.append(Route(f"R{k + 1:02d}", str(k + 1), f"노선 {k + 1}", f"Route {k + 1}",
-                            f"{(k * 40) % 256:02X}5080", "FFFFFF", (pat(0), pat(1))))
+        routes.append(
+            Route(
+                f"R{k + 1:02d}",
+                str(k + 1),
+                f"노선 {k + 1}",
+                f"Route {k + 1}",
+                f"{(k * 40) % 256:02X}5080",
+                "FFFFFF",
+                (pat(0), pat(1)),
+            )
+        )
     base = toy_plan(scenario)
     return dataclasses.replace(
         base,
@@ -264,9 +306,17 @@ def test_every_asset_is_in_node_modules() -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("device", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 800)])
-def test_map_renders_offline(chromium_browser, map_url: str, plan: Plan, device: str, width: int,  # noqa: ANN001
-                             height: int) -> None:
+@pytest.mark.parametrize(
+    ("device", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 800)]
+)
+def test_map_renders_offline(
+    chromium_browser,
+    map_url: str,
+    plan: Plan,
+    device: str,
+    width: int,  # noqa: ANN001
+    height: int,
+) -> None:
     page, log = _open(chromium_browser, map_url, width, height)
     try:
         assert log.errors == []
@@ -345,7 +395,10 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
 def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: str) -> None:  # noqa: ANN001
     page, log = _open(chromium_browser, map_url, 1280, 800)
     try:
-        for sid, ko, en in (("S0009", HOSTILE_S0009, HOSTILE_S0009), ("S0010", XSS_SCRIPT, XSS_IMG)):
+        for sid, ko, en in (
+            ("S0009", HOSTILE_S0009, HOSTILE_S0009),
+            ("S0010", XSS_SCRIPT, XSS_IMG),
+        ):
             page.locator(f"path.stop-{sid}").click()
             popup = page.locator(".leaflet-popup-content")
             popup.wait_for()
@@ -357,7 +410,9 @@ def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: s
             assert popup.locator("img, script, i").count() == 0
             page.locator(".leaflet-popup-close-button").click()
         # the hostile route and place names in the legend and the layer control are text too
-        assert page.locator("#shuttle-panel img, #shuttle-panel script, #shuttle-panel i").count() == 0
+        assert (
+            page.locator("#shuttle-panel img, #shuttle-panel script, #shuttle-panel i").count() == 0
+        )
         assert page.locator(".leaflet-control-layers img, .leaflet-control-layers i").count() == 0
         assert XSS_SCRIPT in page.locator("#legend").inner_text()
         page.locator("path.route-R4").hover()
@@ -382,7 +437,9 @@ def test_layer_control_hides_a_route(chromium_browser, map_url: str) -> None:  #
         assert page.locator("path.route-R2").count() == 1
         # the catchment layer is off by default and can be shown
         assert page.locator("path.catchment").count() == 0
-        page.locator(".leaflet-control-layers-overlays label", has_text="400 m").locator("input").check()
+        page.locator(".leaflet-control-layers-overlays label", has_text="400 m").locator(
+            "input"
+        ).check()
         assert page.locator("path.catchment").count() == 1
         assert log.errors == []
     finally:

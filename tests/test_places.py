@@ -108,7 +108,9 @@ def test_poi_choice_prefers_inside_and_town_hall(scenario: Scenario) -> None:
 
 
 def test_bus_stop_anchor_by_ars(scenario: Scenario) -> None:
-    (p,) = places.resolve_places(with_anchors(scenario, Anchor(kind="bus_stop", name="13775", ars="13775")))
+    (p,) = places.resolve_places(
+        with_anchors(scenario, Anchor(kind="bus_stop", name="13775", ars="13775"))
+    )
     assert p.kind == "bus_stop"
     assert p.name_ko == "서대문구청"  # the stop's name replaces the bare ARS number
     assert p.district == 11410
@@ -117,13 +119,17 @@ def test_bus_stop_anchor_by_ars(scenario: Scenario) -> None:
 def test_bus_stop_anchor_outside_the_study_area(scenario: Scenario) -> None:
     # 01001 (written 1001 upstream) is 종로2가사거리 in Jongno-gu
     a = Anchor(kind="bus_stop", name="1001", ars="1001")
-    with pytest.raises(ConfigError, match=r"anchors\[0\]: '종로2가사거리' .* outside the study area"):
+    with pytest.raises(
+        ConfigError, match=r"anchors\[0\]: '종로2가사거리' .* outside the study area"
+    ):
         places.resolve_places(with_anchors(scenario, a))
 
 
 def test_unknown_ars(scenario: Scenario) -> None:
     with pytest.raises(ConfigError, match=r"no bus stop with ARS number '99999'"):
-        places.resolve_places(with_anchors(scenario, Anchor(kind="bus_stop", name="99999", ars="99999")))
+        places.resolve_places(
+            with_anchors(scenario, Anchor(kind="bus_stop", name="99999", ars="99999"))
+        )
 
 
 def test_point_anchor(scenario: Scenario) -> None:
@@ -155,7 +161,9 @@ def test_bus_stop_file_reader(fixtures_dir: Path) -> None:
 
 def test_bus_stop_file_errors(tmp_path: Path) -> None:
     bad = tmp_path / "stops.csv"
-    bad.write_text("1,12001,a,126.9,37.6,일반차로\n2,12002,b,east,37.6,일반차로\n", encoding="utf-8")
+    bad.write_text(
+        "1,12001,a,126.9,37.6,일반차로\n2,12002,b,east,37.6,일반차로\n", encoding="utf-8"
+    )
     with pytest.raises(DataError, match=r"stops.csv: line 2: X/Y 'east'"):
         places.read_bus_stop_file(str(bad))
     with pytest.raises(DataError, match="bus stop file not found"):

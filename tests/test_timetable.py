@@ -38,8 +38,9 @@ def routes() -> tuple[Route, ...]:
 
 @pytest.fixture(scope="module")
 def tt(routes: tuple[Route, ...], scen: Scenario) -> Timetable:
-    return build_timetable(routes, dataclasses.replace(scen, service=dataclasses.replace(
-        scen.service, fleet_cap=None)))
+    return build_timetable(
+        routes, dataclasses.replace(scen, service=dataclasses.replace(scen.service, fleet_cap=None))
+    )
 
 
 def _with_service(scen: Scenario, **kw: object) -> Scenario:
@@ -47,9 +48,7 @@ def _with_service(scen: Scenario, **kw: object) -> Scenario:
 
 
 def _with_day(scen: Scenario, day: str, **kw: object) -> Scenario:
-    days = tuple(
-        (d, dataclasses.replace(s, **kw) if d == day else s) for d, s in scen.service.days
-    )
+    days = tuple((d, dataclasses.replace(s, **kw) if d == day else s) for d, s in scen.service.days)
     return _with_service(scen, days=days)
 
 
@@ -85,8 +84,9 @@ def test_departures_clock_face_from_span_start(tt: Timetable, scen: Scenario) ->
     assert len({t % 720 for t in back}) == 1
 
 
-def test_stop_times_dwell_and_time_factor(tt: Timetable, routes: tuple[Route, ...],
-                                          scen: Scenario) -> None:
+def test_stop_times_dwell_and_time_factor(
+    tt: Timetable, routes: tuple[Route, ...], scen: Scenario
+) -> None:
     svc = scen.service
     pat = routes[0].patterns[0]
     by_period = {}
@@ -112,7 +112,8 @@ def test_stop_times_dwell_and_time_factor(tt: Timetable, routes: tuple[Route, ..
 def test_both_directions_run(tt: Timetable) -> None:
     for r in ("R1", "R2", "R3"):
         for day in DAY_TYPES:
-            assert _deps(tt, r, day, 0) and _deps(tt, r, day, 1)
+            assert _deps(tt, r, day, 0)
+            assert _deps(tt, r, day, 1)
 
 
 def test_deterministic(routes: tuple[Route, ...], scen: Scenario, tt: Timetable) -> None:
@@ -156,8 +157,9 @@ def test_fleet_rows_and_totals(tt: Timetable) -> None:
     for d in DAY_TYPES:
         rows = [f for f in tt.fleet if f.service_id == d]
         assert totals[d].vehicles == sum(f.vehicles for f in rows)
-        assert math.isclose(totals[d].vehicle_hours, sum(f.vehicle_hours for f in rows),
-                            abs_tol=0.01)
+        assert math.isclose(
+            totals[d].vehicle_hours, sum(f.vehicle_hours for f in rows), abs_tol=0.01
+        )
     assert peak_fleet(tt) == max(t.vehicles for t in totals.values())
     # more service on weekdays than on Sundays
     assert totals["weekday"].vehicles > totals["sunday"].vehicles
@@ -165,8 +167,9 @@ def test_fleet_rows_and_totals(tt: Timetable) -> None:
     assert tt.warnings == ()
 
 
-def test_fleet_cap_widens_headways(routes: tuple[Route, ...], scen: Scenario,
-                                   tt: Timetable) -> None:
+def test_fleet_cap_widens_headways(
+    routes: tuple[Route, ...], scen: Scenario, tt: Timetable
+) -> None:
     free = peak_fleet(tt)
     cap = free - 5
     capped = build_timetable(routes, _with_service(scen, fleet_cap=cap))
@@ -278,13 +281,15 @@ def test_holidays_run_sunday_service(scen: Scenario, tt: Timetable) -> None:
         if kind == "sunday":
             assert not any(e[0] == ymd for e in exc)
         else:
-            assert (ymd, kind, 2) in exc and (ymd, "sunday", 1) in exc
+            assert (ymd, kind, 2) in exc
+            assert (ymd, "sunday", 1) in exc
     assert len(exc) == 2 * sum(1 for d in in_period if day_type_of(d) != "sunday")
     # the cases named in the issue, when the library lists them
     for day in (dt.date(2026, 9, 25), dt.date(2026, 3, 2)):
         if day in lib:
             ymd = day.strftime("%Y%m%d")
-            assert (ymd, "weekday", 2) in exc and (ymd, "sunday", 1) in exc
+            assert (ymd, "weekday", 2) in exc
+            assert (ymd, "sunday", 1) in exc
     if dt.date(2026, 3, 1) in lib:  # Samiljeol falls on a Sunday in 2026: nothing to change
         assert not any(e[0] == "20260301" for e in exc)
     # date counts add up to the period
@@ -293,8 +298,9 @@ def test_holidays_run_sunday_service(scen: Scenario, tt: Timetable) -> None:
 
 def test_day_type_without_dates_has_no_trips(routes: tuple[Route, ...], scen: Scenario) -> None:
     # Monday 2026-01-05 to Wednesday 2026-01-07: weekday service only
-    short = _with_service(scen, start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7),
-                          fleet_cap=None)
+    short = _with_service(
+        scen, start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7), fleet_cap=None
+    )
     tt = build_timetable(routes, short)
     assert {t.service_id for t in tt.trips} == {"weekday"}
     assert {f.service_id for f in tt.fleet} == {"weekday"}

@@ -1,0 +1,486 @@
+"""The officers' report of one or more plans: HTML (with hand-made inline SVG charts) and JSON.
+
+:func:`report_data` gathers the figures of a plan as plain JSON data: the designer's KPIs and
+per-route figures, the fleet and vehicle-hours of every route and day type (from the timetable),
+departures per hour per route, and the population within the walking catchment by district.
+:func:`write_report` writes ``<basename>.report.json`` (exactly those dicts) and
+``<basename>.report.html``, a self-contained page (no scripts, no CDN) in Korean and English with a
+comparison table when given two or more plans. Output is byte-stable: no timestamps, sorted data,
+fixed number formats.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import DAY_TYPES, DISTRICTS, PERIODS
+from .errors import ExportError
+from .io import atomic_write_text
+from .model import Plan
+
+__all__ = ["REPORT_FORMAT", "report_data", "write_report"]
+
+log = logging.getLogger(__name__)
+
+#: Version of the JSON layout.
+REPORT_FORMAT = 1
+
+_HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
+_DAY = {"weekday": ("평일", "Weekday"), "saturday": ("토요일", "Saturday"),
+        "sunday": ("일요일·공휴일", "Sunday & holidays")}
+_PERIOD = {"peak": ("출퇴근", "peak"), "offpeak": ("평시", "off-peak"), "evening": ("저녁", "evening")}
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+
+
+def _departures_per_hour(plan: Plan) -> dict[str, Any]:
+    """Trips leaving their first stop in each hour, per day type and route."""
+    counts: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    hours: set[int] = set()
+    for t in plan.timetable.trips:
+        h = t.departure_s[0] // 3600
+        hours.add(h)
+        per = counts[t.service_id][t.route_id]
+        per[h] = per.get(h, 0) + 1
+    if not hours:
+        return {"hours": [], "by_day": {}}
+    span = list(range(min(hours), max(hours) + 1))
+    rids = sorted(r.route_id for r in plan.routes)
+    by_day = {
+        day: {rid: [counts[day][rid].get(h, 0) for h in span] for rid in rids}
+        for day in DAY_TYPES
+        if day in counts
+    }
+    return {"hours": span, "by_day": by_day}
+
+
+def report_data(plan: Plan) -> dict[str, Any]:
+    """Return the figures of a plan as JSON-ready data (the content of the JSON report).
+
+    Parameters
+    ----------
+    plan
+        The plan: scenario, KPIs of the design and timetable.
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``kpis`` (DesignKPIs without the routes), ``routes`` (RouteKPI joined with
+        the route names and colours), ``fleet`` (one row per route and day type, as in the
+        timetable), ``fleet_total`` (sums per day type), ``peak_fleet`` (buses of the busiest day
+        type), ``departures_per_hour`` (``hours`` and ``by_day -> route -> counts``),
+        ``coverage_by_district`` and the timetable ``warnings``. Numbers are the plan's own values,
+        unrounded.
+    """
+    sc = plan.scenario
+    k = plan.kpis
+    route_kpi = {r.route_id: r for r in k.routes}
+    routes = []
+    for r in sorted(plan.routes, key=lambda r: r.route_id):
+        rk = route_kpi.get(r.route_id)
+        routes.append(
+            {
+                "route_id": r.route_id,
+                "short_name": r.short_name,
+                "long_name_ko": r.long_name_ko,
+                "long_name_en": r.long_name_en,
+                "color": r.color,
+                "is_loop": r.is_loop,
+                "length_m": rk.length_m if rk else None,
+                "one_way_s": rk.one_way_s if rk else None,
+                "cycle_s": rk.cycle_s if rk else None,
+                "stops": rk.stops if rk else None,
+            }
+        )
+    day_rank = {d: i for i, d in enumerate(DAY_TYPES)}
+    fleet = [
+        {
+            "route_id": f.route_id,
+            "service_id": f.service_id,
+            "vehicles": f.vehicles,
+            "trips": f.trips,
+            "vehicle_hours": f.vehicle_hours,
+            "vehicle_km": f.vehicle_km,
+            "headways_min": {p: h for p, h in f.headways_min},
+        }
+        for f in sorted(
+            plan.timetable.fleet, key=lambda f: (f.route_id, day_rank.get(f.service_id, 99))
+        )
+    ]
+    totals = []
+    for day in DAY_TYPES:
+        rows = [f for f in plan.timetable.fleet if f.service_id == day]
+        if rows:
+            totals.append(
+                {
+                    "service_id": day,
+                    "vehicles": sum(f.vehicles for f in rows),
+                    "trips": sum(f.trips for f in rows),
+                    "vehicle_hours": round(sum(f.vehicle_hours for f in rows), 3),
+                    "vehicle_km": round(sum(f.vehicle_km for f in rows), 3),
+                }
+            )
+    areas = {a.code: a for a in plan.districts}
+    coverage = []
+    for code, covered, pop in k.coverage_by_district:
+        a = areas.get(code)
+        ko, en = (a.name_ko, a.name_en) if a else DISTRICTS.get(code, (str(code), str(code)))
+        coverage.append(
+            {
+                "code": code,
+                "name_ko": ko,
+                "name_en": en,
+                "covered": covered,
+                "population": pop,
+                "share": covered / pop if pop else None,
+            }
+        )
+    return {
+        "scenario": {
+            "name": sc.name,
+            "title_ko": sc.title_ko,
+            "title_en": sc.title_en,
+            "districts": list(sc.districts),
+            "data_date": sc.network.data_date,
+            "start_date": sc.service.start_date.isoformat(),
+            "end_date": sc.service.end_date.isoformat(),
+        },
+        "kpis": {
+            "method": k.method,
+            "objective": k.objective,
+            "att_min": k.att_min,
+            "d0": k.d0,
+            "d1": k.d1,
+            "d2": k.d2,
+            "dun": k.dun,
+            "vehicle_hours": k.vehicle_hours,
+            "coverage": k.coverage,
+            "stops": len(plan.stops),
+            "routes": len(plan.routes),
+        },
+        "routes": routes,
+        "fleet": fleet,
+        "fleet_total": totals,
+        "peak_fleet": max((t["vehicles"] for t in totals), default=0),
+        "departures_per_hour": _departures_per_hour(plan),
+        "coverage_by_district": coverage,
+        "warnings": list(plan.timetable.warnings),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# HTML
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _bi(ko: str, en: str) -> str:
+    return f'{_e(ko)} <span class="en">{_e(en)}</span>'
+
+
+def _num(x: float | int | None, digits: int = 1) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return f"{x:,.{digits}f}"
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _color(value: str) -> str:
+    if not _HEX.match(value):
+        msg = f"Route colour {value!r} is not six hex digits like '1F77B4'; fix the route design."
+        raise ExportError(msg)
+    return f"#{value.upper()}"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
+    """An HTML table; cells are HTML already (escape data before)."""
+    c = f' class="{cls}"' if cls else ""
+    out = [f"<table{c}><thead><tr>", *(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _chart(data: dict[str, Any], day: str, colors: dict[str, str], names: dict[str, str]) -> str:
+    """Stacked bars of departures per hour of one day type, as inline SVG."""
+    hours = data["departures_per_hour"]["hours"]
+    by_route = data["departures_per_hour"]["by_day"].get(day, {})
+    if not hours or not by_route:
+        return ""
+    totals = [sum(c[i] for c in by_route.values()) for i in range(len(hours))]
+    top = max(max(totals), 1)
+    step = 5 if top > 20 else 2 if top > 8 else 1
+    top = -(-top // step) * step
+    bw, gap, left, bottom, height = 22, 4, 36, 28, 180
+    width = left + len(hours) * (bw + gap) + 10
+    plot_h = height - bottom - 10
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{_e(_DAY[day][0])} / {_e(_DAY[day][1])}</title>",
+    ]
+    for v in range(0, top + 1, step):
+        y = 10 + plot_h - plot_h * v / top
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 6}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{v}</text>'
+        )
+    for i, h in enumerate(hours):
+        x = left + i * (bw + gap) + gap / 2
+        base = 10 + plot_h
+        for rid in sorted(by_route):
+            n = by_route[rid][i]
+            if not n:
+                continue
+            bar = plot_h * n / top
+            base -= bar
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bw}" height="{bar:.1f}" '
+                f'fill="{colors[rid]}"><title>{_e(names[rid])} {h % 24:02d}:00 – {n}</title></rect>'
+            )
+        parts.append(
+            f'<text x="{x + bw / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle">'
+            f"{h % 24:02d}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = """
+body { font-family: "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", system-ui, sans-serif;
+  margin: 1.5em auto; max-width: 1100px; padding: 0 1em; color: #111; line-height: 1.45; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+.en { color: #555; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+.swatch { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle;
+  margin-right: 4px; border-radius: 2px; }
+.chart text { font-size: 10px; fill: #333; } .chart .grid { stroke: #ddd; stroke-width: 1; }
+.legend span { margin-right: 1em; white-space: nowrap; }
+.warn { color: #8a4b00; }
+"""
+
+
+def _plan_section(d: dict[str, Any]) -> str:
+    sc, k = d["scenario"], d["kpis"]
+    colors = {r["route_id"]: _color(r["color"]) for r in d["routes"]}
+    names = {r["route_id"]: f"{r['short_name']} {r['long_name_ko']}" for r in d["routes"]}
+    out = [
+        f'<section id="plan-{_e(sc["name"])}">',
+        f"<h2>{_e(sc['title_ko'] or sc['name'])} <span class=\"en\">{_e(sc['title_en'])}</span> "
+        f"<small>({_e(sc['name'])})</small></h2>",
+        f"<p>{_bi('운행 기간', 'Service period')}: {_e(sc['start_date'])} – {_e(sc['end_date'])}; "
+        f"{_bi('도로망 자료', 'road data')}: {_e(sc['data_date'])}; "
+        f"{_bi('설계 방법', 'design method')}: {_e(k['method'])}</p>",
+        f"<h3>{_bi('노선망 지표', 'Network figures')}</h3>",
+        _table(
+            [_bi("지표", "Figure"), _bi("값", "Value")],
+            [[lbl, val] for lbl, val in _kpi_rows(d)],
+            "kpis",
+        ),
+        f"<h3>{_bi('노선', 'Routes')}</h3>",
+    ]
+    fleet = {(f["route_id"], f["service_id"]): f for f in d["fleet"]}
+    rows = []
+    for r in d["routes"]:
+        wk = fleet.get((r["route_id"], "weekday"), {})
+        heads = wk.get("headways_min", {})
+        rows.append([
+            f'<span class="swatch" style="background:{colors[r["route_id"]]}"></span>'
+            f"<b>{_e(r['short_name'])}</b> {_e(r['long_name_ko'])}"
+            f"<br><span class=\"en\">{_e(r['long_name_en'])}</span>",
+            _num(None if r["length_m"] is None else r["length_m"] / 1000, 2),
+            _num(None if r["one_way_s"] is None else r["one_way_s"] / 60),
+            _num(None if r["cycle_s"] is None else r["cycle_s"] / 60),
+            _num(r["stops"]),
+            _num(wk.get("vehicles")),
+            " / ".join(_num(heads.get(p), 0) for p in PERIODS),
+        ])
+    out.append(_table(
+        [_bi("노선", "Route"), _bi("길이(km)", "Length (km)"), _bi("편도(분)", "One way (min)"),
+         _bi("순환(분)", "Cycle (min)"), _bi("정류장", "Stops"), _bi("평일 차량", "Weekday buses"),
+         _bi("평일 배차(분)", "Weekday headway (min)") + "<br><small>"
+         + " / ".join(_bi(*_PERIOD[p]) for p in PERIODS) + "</small>"],
+        rows, "routes",
+    ))
+    out.append(f"<h3>{_bi('차량·운행', 'Fleet and vehicle-hours')}</h3>")
+    frows = []
+    for f in d["fleet"]:
+        frows.append([
+            f"{_e(f['route_id'])}", _bi(*_DAY.get(f["service_id"], (f["service_id"],) * 2)),
+            _num(f["vehicles"]), _num(f["trips"]), _num(f["vehicle_hours"]), _num(f["vehicle_km"]),
+        ])
+    for t in d["fleet_total"]:
+        frows.append([
+            f"<b>{_bi('합계', 'Total')}</b>", _bi(*_DAY.get(t["service_id"], (t["service_id"],) * 2)),
+            f"<b>{_num(t['vehicles'])}</b>", f"<b>{_num(t['trips'])}</b>",
+            f"<b>{_num(t['vehicle_hours'])}</b>", f"<b>{_num(t['vehicle_km'])}</b>",
+        ])
+    out.append(_table(
+        [_bi("노선", "Route"), _bi("요일", "Day type"), _bi("차량", "Buses"), _bi("운행 횟수", "Trips"),
+         _bi("차량-시간", "Vehicle-hours"), _bi("차량-km", "Vehicle-km")],
+        frows, "fleet",
+    ))
+    out.append(f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
+               f"<b>{_num(d['peak_fleet'])}</b></p>")
+    out.append(f"<h3>{_bi('시간대별 출발 횟수', 'Departures per hour')}</h3>")
+    legend = "".join(
+        f'<span><span class="swatch" style="background:{colors[r["route_id"]]}"></span>'
+        f"{_e(r['short_name'])}</span>"
+        for r in d["routes"]
+    )
+    out.append(f'<p class="legend">{legend}</p>')
+    for day in DAY_TYPES:
+        svg = _chart(d, day, colors, names)
+        if svg:
+            out.append(f"<h4>{_bi(*_DAY[day])}</h4>{svg}")
+    if d["coverage_by_district"]:
+        out.append(f"<h3>{_bi('400 m 도보권 인구', 'Population within 400 m of a stop')}</h3>")
+        crows = [
+            [_bi(c["name_ko"], c["name_en"]), _num(c["covered"]), _num(c["population"]),
+             _pct(c["share"])]
+            for c in d["coverage_by_district"]
+        ]
+        crows.append([f"<b>{_bi('전체', 'All')}</b>", "", "", f"<b>{_pct(k['coverage'])}</b>"])
+        out.append(_table(
+            [_bi("자치구", "District"), _bi("도보권 인구", "Covered"), _bi("인구", "Population"),
+             _bi("비율", "Share")],
+            crows, "coverage",
+        ))
+    if d["warnings"]:
+        out.append(f"<h3>{_bi('경고', 'Warnings')}</h3><ul class=\"warn\">")
+        out += [f"<li>{_e(w)}</li>" for w in d["warnings"]]
+        out.append("</ul>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _kpi_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    k = d["kpis"]
+    totals = {t["service_id"]: t for t in d["fleet_total"]}
+    wk = totals.get("weekday", {})
+    return [
+        (_bi("노선 수", "Routes"), _num(k["routes"])),
+        (_bi("정류장 수", "Stops"), _num(k["stops"])),
+        (_bi("평균 통행시간(분)", "Average travel time (min)"), _num(k["att_min"])),
+        (_bi("환승 없이(%)", "No transfer (%)"), _num(k["d0"])),
+        (_bi("1회 환승(%)", "One transfer (%)"), _num(k["d1"])),
+        (_bi("2회 환승(%)", "Two transfers (%)"), _num(k["d2"])),
+        (_bi("미처리(%)", "Unserved (%)"), _num(k["dun"])),
+        (_bi("평일 차량-시간 (설계)", "Weekday vehicle-hours (design)"), _num(k["vehicle_hours"])),
+        (_bi("평일 차량-시간 (시간표)", "Weekday vehicle-hours (timetable)"),
+         _num(wk.get("vehicle_hours"))),
+        (_bi("필요 차량", "Buses needed"), _num(d["peak_fleet"])),
+        (_bi("400 m 도보권 인구 비율", "Population within 400 m"), _pct(k["coverage"])),
+        (_bi("목적함수", "Objective"), _num(k["objective"], 3)),
+    ]
+
+
+def _comparison(datas: Sequence[dict[str, Any]]) -> str:
+    head = [_bi("지표", "Figure")] + [_e(d["scenario"]["name"]) for d in datas]
+    per = [_kpi_rows(d) for d in datas]
+    rows = [[per[0][i][0], *(p[i][1] for p in per)] for i in range(len(per[0]))]
+    return (
+        f'<section id="comparison"><h2>{_bi("시나리오 비교", "Scenario comparison")}</h2>'
+        + _table(head, rows, "comparison")
+        + "</section>"
+    )
+
+
+def _html(datas: Sequence[dict[str, Any]]) -> str:
+    title_ko = "셔틀 노선 계획 보고서"
+    title_en = "Shuttle plan report"
+    names = ", ".join(d["scenario"]["name"] for d in datas)
+    body = [
+        f"<h1>{_bi(title_ko, title_en)}</h1>",
+        f"<p>{_bi('시나리오', 'Scenarios')}: {_e(names)}</p>",
+    ]
+    if len(datas) > 1:
+        body.append(_comparison(datas))
+    body += [_plan_section(d) for d in datas]
+    body.append(
+        "<footer><p class=\"en\">OpenStreetMap © OpenStreetMap contributors (ODbL); Seoul Open "
+        "Data Plaza (KOGL Type 1); Statistics Korea SGIS via vuski/admdongkor; "
+        "southkorea/seoul-maps.</p></footer>"
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"ko\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title_ko)} | {_e(title_en)}: {_e(names)}</title>\n"
+        f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# files
+
+
+def write_report(
+    plans: Sequence[Plan],
+    out_dir: str | os.PathLike[str],
+    *,
+    basename: str | None = None,
+) -> tuple[Path, ...]:
+    """Write the report of one or more plans as ``<basename>.report.html`` and ``.json``.
+
+    Parameters
+    ----------
+    plans
+        One plan, or several to compare (a comparison table comes first).
+    out_dir
+        Output folder, created if needed.
+    basename
+        File name stem; default the scenario name, or ``compare-<a>+<b>...`` for several.
+
+    Returns
+    -------
+    tuple of Path
+        The HTML and the JSON file.
+
+    Raises
+    ------
+    ExportError
+        If no plan is given, two plans share a scenario name, the basename is unsafe, a route
+        colour is invalid, or the folder cannot be written.
+    """
+    if not plans:
+        msg = "No plan to report on; give at least one plan."
+        raise ExportError(msg)
+    names = [p.scenario.name for p in plans]
+    if len(set(names)) != len(names):
+        msg = f"Two plans share the scenario name {names!r}; give each scenario its own name."
+        raise ExportError(msg)
+    if basename is None:
+        basename = names[0] if len(plans) == 1 else "compare-" + "+".join(names)
+    if not re.fullmatch(r"[A-Za-z0-9_.+-]+", basename) or basename.startswith("."):
+        msg = f"Report name {basename!r} must use only letters, digits and . _ + -."
+        raise ExportError(msg)
+    datas = [report_data(p) for p in plans]
+    out = Path(out_dir)
+    doc = {"format": REPORT_FORMAT, "plans": datas}
+    js = atomic_write_text(
+        out / f"{basename}.report.json",
+        json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+    )
+    page = atomic_write_text(out / f"{basename}.report.html", _html(datas))
+    log.info("report written: %s, %s", page, js)
+    return page, js
