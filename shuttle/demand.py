@@ -151,7 +151,7 @@ def _gravity(
     trips = np.zeros_like(w)
     ok = den > 0
     trips[ok] = prod[ok, None] * w[ok] / den[ok, None]
-    for i in np.flatnonzero(~ok):
+    for i in np.flatnonzero(~ok).tolist():
         log.warning("zone %s %s reaches no other zone by road", zones[i].code, zones[i].name_ko)
     return trips
 

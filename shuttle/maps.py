@@ -42,10 +42,10 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from .config import DAY_TYPES, PERIODS, DISTRICTS
+from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
 from .io import atomic_write_text
-from .model import Area, Pattern, Plan, Route, Stop
+from .model import Area, Pattern, Plan, Route
 
 __all__ = [
     "ASSET_URLS",
@@ -343,7 +343,7 @@ def _area_polygon(locations: list[list[list[list[float]]]], **kwargs: Any) -> fo
     """
     poly = folium.Polygon(locations[0], **kwargs)
     if len(locations) > 1:
-        poly.locations = [folium.Polygon(p).locations for p in locations]
+        poly.locations = [folium.Polygon(p).locations for p in locations]  # type: ignore[assignment]
     poly.options["interactive"] = False
     return poly
 
@@ -422,7 +422,10 @@ class _Stops(MacroElement):
               dep[1].forEach(function (row, di) {
                 var r2 = el('tr', null, body);
                 bi(el('th', null, r2), D.days[di]);
-                if (!row) { bi(el('td', 'no-service', r2), L10.none).colSpan = 2 + D.periods.length; return; }
+                if (!row) {
+                  bi(el('td', 'no-service', r2), L10.none).colSpan = 2 + D.periods.length;
+                  return;
+                }
                 el('td', null, r2, hhmm(row[0])); el('td', null, r2, hhmm(row[1]));
                 for (var k = 2; k < row.length; k++) {
                   el('td', 'hw', r2, row[k] === null ? '–' : String(row[k]));
@@ -692,12 +695,14 @@ def _panel(plan: Plan) -> str:
     parts += [
         "</ul>",
         '<ul class="legend-symbols">',
-        f'<li><span class="sym sym-stop"></span>{_bi("정류장 (누르면 시간표)", "Stop (tap for times)")}</li>',
+        f'<li><span class="sym sym-stop"></span>'
+        f"{_bi('정류장 (누르면 시간표)', 'Stop (tap for times)')}</li>",
         f'<li><span class="sym sym-stop sym-stop-anchor"></span>'
-        f'{_bi("주요 거점 정류장", "Stop at a key place")}</li>',
+        f"{_bi('주요 거점 정류장', 'Stop at a key place')}</li>",
         f'<li><span class="sym sym-anchor">★</span>{_bi("주요 거점", "Key places")}</li>',
         f'<li><span class="sym sym-district"></span>{_bi("자치구 경계", "District boundary")}</li>',
-        f'<li><span class="sym sym-catch"></span>{_bi("정류장 400 m 도보권", "400 m walk to a stop")}'
+        f'<li><span class="sym sym-catch"></span>'
+        f"{_bi('정류장 400 m 도보권', '400 m walk to a stop')}"
         "</li>",
         f"<li>{_bi('▶ 화살표: 운행 방향', '▶ arrows: direction of travel')}</li>",
         "</ul>",
@@ -711,7 +716,7 @@ def _panel(plan: Plan) -> str:
             ko, en = _district_name(code, areas.get(code))
             share = covered / pop if pop else 0.0
             parts.append(
-                f"<tr><th>{_bi(ko, en)}</th><td class=\"num\">{covered:,} / {pop:,}</td>"
+                f'<tr><th>{_bi(ko, en)}</th><td class="num">{covered:,} / {pop:,}</td>'
                 f'<td class="num">{_pct(share)}</td></tr>'
             )
         parts.append("</tbody></table>")
@@ -721,7 +726,9 @@ def _panel(plan: Plan) -> str:
         f"<summary>{_bi('자료 출처', 'Data sources')}</summary><ul>",
     ]
     for ko, en, url in _CREDITS:
-        parts.append(f'<li><a href="{_esc(url)}" target="_blank" rel="noopener">{_bi(ko, en)}</a></li>')
+        parts.append(
+            f'<li><a href="{_esc(url)}" target="_blank" rel="noopener">{_bi(ko, en)}</a></li>'
+        )
     parts += [
         f"<li>{_bi('도로망 자료 기준일', 'Road data as of')}: {_esc(sc.network.data_date)}</li>",
         "</ul></details>",
@@ -809,7 +816,11 @@ def render_map(plan: Plan) -> folium.Map:
             locs = _area_locations(areas[code])
             if locs:
                 _area_polygon(
-                    locs, color="#555555", weight=2, dash_array="6 4", fill=False,
+                    locs,
+                    color="#555555",
+                    weight=2,
+                    dash_array="6 4",
+                    fill=False,
                     class_name=f"district district-{code}",
                 ).add_to(fg)
         fg.add_to(m)
@@ -817,10 +828,17 @@ def render_map(plan: Plan) -> folium.Map:
     if plan.catchment is not None:
         locs = _area_locations(plan.catchment)
         if locs:
-            name = _bi("정류장 400 m 도보권", "400 m walk to a stop") + f" ({_pct(plan.kpis.coverage)})"
+            name = (
+                _bi("정류장 400 m 도보권", "400 m walk to a stop")
+                + f" ({_pct(plan.kpis.coverage)})"
+            )
             fg = folium.FeatureGroup(name=name, show=False)
             _area_polygon(
-                locs, color="#1F77B4", weight=1, fill_color="#1F77B4", fill_opacity=0.18,
+                locs,
+                color="#1F77B4",
+                weight=1,
+                fill_color="#1F77B4",
+                fill_opacity=0.18,
                 class_name="catchment",
             ).add_to(fg)
             fg.add_to(m)
@@ -830,13 +848,20 @@ def render_map(plan: Plan) -> folium.Map:
         fg = folium.FeatureGroup(name=_route_label(route))
         lines = [_line(p.shape) for p in sorted(route.patterns, key=lambda p: p.direction_id)]
         line = _RouteLine(
-            lines, offset=0 if len(lines) == 1 else 3, color=color, weight=6, opacity=0.9,
+            lines,
+            offset=0 if len(lines) == 1 else 3,
+            color=color,
+            weight=6,
+            opacity=0.9,
             class_name=f"route-line route-{route.route_id}",
         )
         line.add_to(fg)
         tip = f"<b>{_esc(route.short_name)}</b> {_bi(route.long_name_ko, route.long_name_en)}"
-        arrows = {"repeat": True, "offset": 4,
-                  "attributes": {"fill": text, "font-size": "11", "font-weight": "bold"}}
+        arrows = {
+            "repeat": True,
+            "offset": 4,
+            "attributes": {"fill": text, "font-size": "11", "font-weight": "bold"},
+        }
         line.add_child(_LineExtras(tip, "   \u25b6   ", arrows))
         fg.add_to(m)
 
@@ -944,9 +969,7 @@ def write_index(maps_dir: str | os.PathLike[str]) -> Path:
     """
     folder = Path(maps_dir)
     try:
-        files = sorted(
-            p for p in folder.glob("*.html") if p.name != "index.html" and p.is_file()
-        )
+        files = sorted(p for p in folder.glob("*.html") if p.name != "index.html" and p.is_file())
     except OSError as e:
         msg = f"{folder}: cannot list the maps folder ({e.strerror or e})"
         raise ExportError(msg) from e

@@ -34,9 +34,16 @@ log = logging.getLogger(__name__)
 REPORT_FORMAT = 1
 
 _HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
-_DAY = {"weekday": ("평일", "Weekday"), "saturday": ("토요일", "Saturday"),
-        "sunday": ("일요일·공휴일", "Sunday & holidays")}
-_PERIOD = {"peak": ("출퇴근", "peak"), "offpeak": ("평시", "off-peak"), "evening": ("저녁", "evening")}
+_DAY = {
+    "weekday": ("평일", "Weekday"),
+    "saturday": ("토요일", "Saturday"),
+    "sunday": ("일요일·공휴일", "Sunday & holidays"),
+}
+_PERIOD = {
+    "peak": ("출퇴근", "peak"),
+    "offpeak": ("평시", "off-peak"),
+    "evening": ("저녁", "evening"),
+}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def report_data(plan: Plan) -> dict[str, Any]:
             plan.timetable.fleet, key=lambda f: (f.route_id, day_rank.get(f.service_id, 99))
         )
     ]
-    totals = []
+    totals: list[dict[str, Any]] = []
     for day in DAY_TYPES:
         rows = [f for f in plan.timetable.fleet if f.service_id == day]
         if rows:
@@ -171,7 +178,7 @@ def report_data(plan: Plan) -> dict[str, Any]:
         "routes": routes,
         "fleet": fleet,
         "fleet_total": totals,
-        "peak_fleet": max((t["vehicles"] for t in totals), default=0),
+        "peak_fleet": max((int(t["vehicles"]) for t in totals), default=0),
         "departures_per_hour": _departures_per_hour(plan),
         "coverage_by_district": coverage,
         "warnings": list(plan.timetable.warnings),
@@ -277,6 +284,7 @@ th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 .chart text { font-size: 10px; fill: #333; } .chart .grid { stroke: #ddd; stroke-width: 1; }
 .legend span { margin-right: 1em; white-space: nowrap; }
 .warn { color: #8a4b00; }
+table.fleet td:nth-child(2) { text-align: left; }
 """
 
 
@@ -286,7 +294,7 @@ def _plan_section(d: dict[str, Any]) -> str:
     names = {r["route_id"]: f"{r['short_name']} {r['long_name_ko']}" for r in d["routes"]}
     out = [
         f'<section id="plan-{_e(sc["name"])}">',
-        f"<h2>{_e(sc['title_ko'] or sc['name'])} <span class=\"en\">{_e(sc['title_en'])}</span> "
+        f'<h2>{_e(sc["title_ko"] or sc["name"])} <span class="en">{_e(sc["title_en"])}</span> '
         f"<small>({_e(sc['name'])})</small></h2>",
         f"<p>{_bi('운행 기간', 'Service period')}: {_e(sc['start_date'])} – {_e(sc['end_date'])}; "
         f"{_bi('도로망 자료', 'road data')}: {_e(sc['data_date'])}; "
@@ -304,44 +312,79 @@ def _plan_section(d: dict[str, Any]) -> str:
     for r in d["routes"]:
         wk = fleet.get((r["route_id"], "weekday"), {})
         heads = wk.get("headways_min", {})
-        rows.append([
-            f'<span class="swatch" style="background:{colors[r["route_id"]]}"></span>'
-            f"<b>{_e(r['short_name'])}</b> {_e(r['long_name_ko'])}"
-            f"<br><span class=\"en\">{_e(r['long_name_en'])}</span>",
-            _num(None if r["length_m"] is None else r["length_m"] / 1000, 2),
-            _num(None if r["one_way_s"] is None else r["one_way_s"] / 60),
-            _num(None if r["cycle_s"] is None else r["cycle_s"] / 60),
-            _num(r["stops"]),
-            _num(wk.get("vehicles")),
-            " / ".join(_num(heads.get(p), 0) for p in PERIODS),
-        ])
-    out.append(_table(
-        [_bi("노선", "Route"), _bi("길이(km)", "Length (km)"), _bi("편도(분)", "One way (min)"),
-         _bi("순환(분)", "Cycle (min)"), _bi("정류장", "Stops"), _bi("평일 차량", "Weekday buses"),
-         _bi("평일 배차(분)", "Weekday headway (min)") + "<br><small>"
-         + " / ".join(_bi(*_PERIOD[p]) for p in PERIODS) + "</small>"],
-        rows, "routes",
-    ))
+        rows.append(
+            [
+                f'<span class="swatch" style="background:{colors[r["route_id"]]}"></span>'
+                f"<b>{_e(r['short_name'])}</b> {_e(r['long_name_ko'])}"
+                f'<br><span class="en">{_e(r["long_name_en"])}</span>',
+                _num(None if r["length_m"] is None else r["length_m"] / 1000, 2),
+                _num(None if r["one_way_s"] is None else r["one_way_s"] / 60),
+                _num(None if r["cycle_s"] is None else r["cycle_s"] / 60),
+                _num(r["stops"]),
+                _num(wk.get("vehicles")),
+                " / ".join(_num(heads.get(p), 0) for p in PERIODS),
+            ]
+        )
+    out.append(
+        _table(
+            [
+                _bi("노선", "Route"),
+                _bi("길이(km)", "Length (km)"),
+                _bi("편도(분)", "One way (min)"),
+                _bi("순환(분)", "Cycle (min)"),
+                _bi("정류장", "Stops"),
+                _bi("평일 차량", "Weekday buses"),
+                _bi("평일 배차(분)", "Weekday headway (min)")
+                + "<br><small>"
+                + " / ".join(_bi(*_PERIOD[p]) for p in PERIODS)
+                + "</small>",
+            ],
+            rows,
+            "routes",
+        )
+    )
     out.append(f"<h3>{_bi('차량·운행', 'Fleet and vehicle-hours')}</h3>")
     frows = []
     for f in d["fleet"]:
-        frows.append([
-            f"{_e(f['route_id'])}", _bi(*_DAY.get(f["service_id"], (f["service_id"],) * 2)),
-            _num(f["vehicles"]), _num(f["trips"]), _num(f["vehicle_hours"]), _num(f["vehicle_km"]),
-        ])
+        frows.append(
+            [
+                f"{_e(f['route_id'])}",
+                _bi(*_DAY.get(f["service_id"], (f["service_id"],) * 2)),
+                _num(f["vehicles"]),
+                _num(f["trips"]),
+                _num(f["vehicle_hours"]),
+                _num(f["vehicle_km"]),
+            ]
+        )
     for t in d["fleet_total"]:
-        frows.append([
-            f"<b>{_bi('합계', 'Total')}</b>", _bi(*_DAY.get(t["service_id"], (t["service_id"],) * 2)),
-            f"<b>{_num(t['vehicles'])}</b>", f"<b>{_num(t['trips'])}</b>",
-            f"<b>{_num(t['vehicle_hours'])}</b>", f"<b>{_num(t['vehicle_km'])}</b>",
-        ])
-    out.append(_table(
-        [_bi("노선", "Route"), _bi("요일", "Day type"), _bi("차량", "Buses"), _bi("운행 횟수", "Trips"),
-         _bi("차량-시간", "Vehicle-hours"), _bi("차량-km", "Vehicle-km")],
-        frows, "fleet",
-    ))
-    out.append(f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
-               f"<b>{_num(d['peak_fleet'])}</b></p>")
+        frows.append(
+            [
+                f"<b>{_bi('합계', 'Total')}</b>",
+                _bi(*_DAY.get(t["service_id"], (t["service_id"],) * 2)),
+                f"<b>{_num(t['vehicles'])}</b>",
+                f"<b>{_num(t['trips'])}</b>",
+                f"<b>{_num(t['vehicle_hours'])}</b>",
+                f"<b>{_num(t['vehicle_km'])}</b>",
+            ]
+        )
+    out.append(
+        _table(
+            [
+                _bi("노선", "Route"),
+                _bi("요일", "Day type"),
+                _bi("차량", "Buses"),
+                _bi("운행 횟수", "Trips"),
+                _bi("차량-시간", "Vehicle-hours"),
+                _bi("차량-km", "Vehicle-km"),
+            ],
+            frows,
+            "fleet",
+        )
+    )
+    out.append(
+        f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
+        f"<b>{_num(d['peak_fleet'])}</b></p>"
+    )
     out.append(f"<h3>{_bi('시간대별 출발 횟수', 'Departures per hour')}</h3>")
     legend = "".join(
         f'<span><span class="swatch" style="background:{colors[r["route_id"]]}"></span>'
@@ -356,18 +399,29 @@ def _plan_section(d: dict[str, Any]) -> str:
     if d["coverage_by_district"]:
         out.append(f"<h3>{_bi('400 m 도보권 인구', 'Population within 400 m of a stop')}</h3>")
         crows = [
-            [_bi(c["name_ko"], c["name_en"]), _num(c["covered"]), _num(c["population"]),
-             _pct(c["share"])]
+            [
+                _bi(c["name_ko"], c["name_en"]),
+                _num(c["covered"]),
+                _num(c["population"]),
+                _pct(c["share"]),
+            ]
             for c in d["coverage_by_district"]
         ]
         crows.append([f"<b>{_bi('전체', 'All')}</b>", "", "", f"<b>{_pct(k['coverage'])}</b>"])
-        out.append(_table(
-            [_bi("자치구", "District"), _bi("도보권 인구", "Covered"), _bi("인구", "Population"),
-             _bi("비율", "Share")],
-            crows, "coverage",
-        ))
+        out.append(
+            _table(
+                [
+                    _bi("자치구", "District"),
+                    _bi("도보권 인구", "Covered"),
+                    _bi("인구", "Population"),
+                    _bi("비율", "Share"),
+                ],
+                crows,
+                "coverage",
+            )
+        )
     if d["warnings"]:
-        out.append(f"<h3>{_bi('경고', 'Warnings')}</h3><ul class=\"warn\">")
+        out.append(f'<h3>{_bi("경고", "Warnings")}</h3><ul class="warn">')
         out += [f"<li>{_e(w)}</li>" for w in d["warnings"]]
         out.append("</ul>")
     out.append("</section>")
@@ -387,8 +441,10 @@ def _kpi_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         (_bi("2회 환승(%)", "Two transfers (%)"), _num(k["d2"])),
         (_bi("미처리(%)", "Unserved (%)"), _num(k["dun"])),
         (_bi("평일 차량-시간 (설계)", "Weekday vehicle-hours (design)"), _num(k["vehicle_hours"])),
-        (_bi("평일 차량-시간 (시간표)", "Weekday vehicle-hours (timetable)"),
-         _num(wk.get("vehicle_hours"))),
+        (
+            _bi("평일 차량-시간 (시간표)", "Weekday vehicle-hours (timetable)"),
+            _num(wk.get("vehicle_hours")),
+        ),
         (_bi("필요 차량", "Buses needed"), _num(d["peak_fleet"])),
         (_bi("400 m 도보권 인구 비율", "Population within 400 m"), _pct(k["coverage"])),
         (_bi("목적함수", "Objective"), _num(k["objective"], 3)),
@@ -418,12 +474,12 @@ def _html(datas: Sequence[dict[str, Any]]) -> str:
         body.append(_comparison(datas))
     body += [_plan_section(d) for d in datas]
     body.append(
-        "<footer><p class=\"en\">OpenStreetMap © OpenStreetMap contributors (ODbL); Seoul Open "
+        '<footer><p class="en">OpenStreetMap © OpenStreetMap contributors (ODbL); Seoul Open '
         "Data Plaza (KOGL Type 1); Statistics Korea SGIS via vuski/admdongkor; "
         "southkorea/seoul-maps.</p></footer>"
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"ko\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="ko">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title_ko)} | {_e(title_en)}: {_e(names)}</title>\n"
         f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"

@@ -612,8 +612,8 @@ def place_stops(
     out = []
     for sel in chosen:
         if sel.cand is not None:
-            s = sel.cand.stop
-            lat, lon, ars, name = s.lat, s.lon, s.ars, s.name_ko
+            bus = sel.cand.stop
+            lat, lon, ars, name = bus.lat, bus.lon, bus.ars, bus.name_ko
         else:
             x, y = path.point_at(sel.d, sel.edge)
             lo, la = geo.to_wgs84_xy(x, y)

@@ -555,8 +555,11 @@ def build_timetable(routes: tuple[Route, ...], scenario: Scenario) -> Timetable:
             top = max(need.values(), default=0)
             driving = [p for p in PERIODS if need.get(p) == top]
             for group in (driving, [p for p in PERIODS if p in need]):
-                steps = {p: _next_step(heads[key][p]) for p in group}
-                steps = {p: s for p, s in steps.items() if s is not None}
+                steps: dict[str, float] = {}
+                for p in group:
+                    nxt = _next_step(heads[key][p])
+                    if nxt is not None:
+                        steps[p] = nxt
                 if steps:
                     for p, s in steps.items():
                         log.debug(

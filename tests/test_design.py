@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from shuttle import design, geo, paths
+from shuttle import stops as stops_mod
 from shuttle.config import Anchor, Scenario
 from shuttle.errors import ConfigError, DesignError
 from shuttle.model import Design
@@ -87,7 +88,19 @@ def test_terminals_are_intersections(designs, road_graph, method) -> None:
         assert fwd.node_path[-1] == back.node_path[0]
 
 
-def test_pattern_geometry_and_spacing(designs, scenario, method) -> None:
+def _stop_positions(p, stops) -> list[int]:  # noqa: ANN001
+    """Index in the node path of each stop's node, in order along the path."""
+    out = []
+    start = 0
+    for sid in p.stop_ids:
+        i = p.node_path.index(stops[sid].node, start)
+        out.append(i)
+        start = i
+    return out
+
+
+def test_pattern_geometry_and_spacing(designs, road_graph, scenario, method) -> None:
+    G = road_graph
     st = scenario.stops
     stops = {s.stop_id: s for s in designs[method].stops}
     for r in designs[method].routes:
@@ -99,7 +112,17 @@ def test_pattern_geometry_and_spacing(designs, scenario, method) -> None:
             shape_m = geo.path_length_m(p.shape)
             assert abs(shape_m - p.length_m) <= 0.02 * p.length_m + 5.0
             gaps = np.diff(p.stop_dist_m)
-            assert gaps.max() <= st.max_spacing_m + 1.0
+            # longer gaps only where the road between the stops has nowhere to stop (expressway,
+            # tunnel, bridge: the forced case of stops.place_stops)
+            pos = _stop_positions(p, stops)
+            for i, g in enumerate(gaps):
+                if g > st.max_spacing_m + 1.0:
+                    seg = p.node_path[max(0, pos[i] - 1) : pos[i + 1] + 2]
+                    assert any(
+                        not stops_mod.stoppable(d)
+                        for u, v in zip(seg[:-1], seg[1:], strict=True)
+                        for d in G[u][v].values()
+                    ), f"{r.route_id}: gap of {g:.0f} m on stoppable road"
             for i, g in enumerate(gaps):
                 if g < st.min_spacing_m - 1.0:  # only next to a forced stop (terminal or anchor)
                     a, b = p.stop_ids[i], p.stop_ids[i + 1]
@@ -151,7 +174,8 @@ def test_json_and_geojson(designs) -> None:
     assert len(lines) == sum(len(r.patterns) for r in d.routes)
     assert len(points) == len(d.stops)
     lon, lat = lines[0]["geometry"]["coordinates"][0]
-    assert 126.8 < lon < 127.0 and 37.5 < lat < 37.7  # lon/lat order
+    assert 126.8 < lon < 127.0  # lon/lat order
+    assert 37.5 < lat < 37.7
     assert all(f["properties"]["routes"] for f in points)
 
 

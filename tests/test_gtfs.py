@@ -362,3 +362,43 @@ def test_times_past_midnight(scen: Scenario) -> None:
     times = tables["stop_times.txt"].column("departure_time")
     assert max(times) > "25:00:00"
     assert gtfs.feed_problems(make_plan(late), tables) == []
+
+
+def test_stop_distances_measured_on_the_shape(scen: Scenario) -> None:
+    """Dense road shapes and stop distances on another scale (projected metres) still agree."""
+    d = toy_design()
+
+    def dense(p):  # noqa: ANN001, ANN202
+        pts = [p.shape[0]]
+        for a, b in zip(p.shape, p.shape[1:], strict=False):
+            pts += [
+                (a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10) for k in range(1, 11)
+            ]
+        return dataclasses.replace(
+            p,
+            shape=tuple(pts),
+            stop_dist_m=tuple(x * 1.003 for x in p.stop_dist_m),
+            length_m=p.length_m * 1.003,
+        )
+
+    routes = tuple(
+        dataclasses.replace(r, patterns=tuple(dense(p) for p in r.patterns)) for r in d.routes
+    )
+    plan = make_plan(scen, dataclasses.replace(d, routes=routes))
+    tables = gtfs.build_tables(plan)
+    assert gtfs.feed_problems(plan, tables) == []
+    shape_d: dict[tuple[str, str, str], float] = {}
+    for sid, lat, lon, _seq, dist in tables["shapes.txt"].rows:
+        shape_d.setdefault((sid, lat, lon), float(dist))
+    stops = {r[0]: (r[3], r[4]) for r in tables["stops.txt"].rows}
+    trip_shape = dict(
+        zip(
+            tables["trips.txt"].column("trip_id"),
+            tables["trips.txt"].column("shape_id"),
+            strict=True,
+        )
+    )
+    for trip_id, _a, _d, stop_id, _seq, dist, _tp in tables["stop_times.txt"].rows[:200]:
+        # every toy stop is a shape vertex: its distance is that vertex's distance
+        at = shape_d[(trip_shape[trip_id], *stops[stop_id])]
+        assert abs(float(dist) - at) <= 0.011

@@ -59,7 +59,8 @@ def test_departures_follow_the_timetable(scenario: Scenario, plan: Plan) -> None
                 == (d.route_id, d.direction_id, d.service_id)
             )
             assert list(d.times_s) == expected
-            assert d.first_s == expected[0] and d.last_s == expected[-1]
+            assert d.first_s == expected[0]
+            assert d.last_s == expected[-1]
     # the hand timetable runs every 10/15/20 min on weekdays: the same gaps at every stop
     s1 = {(d.route_id, d.direction_id, d.service_id): d for d in deps["S0001"]}
     wk = s1[("R1", 0, "weekday")]
@@ -118,7 +119,8 @@ def test_page_data_has_every_stop_and_both_names(plan: Plan, page_html: str) -> 
     assert sorted(by_id) == sorted(s.stop_id for s in plan.stops)
     s1 = by_id["S0001"]
     assert (s1["ko"], s1["en"], s1["ars"]) == ("신촌역", "Sinchon Station", "13001")
-    assert by_id["S0010"]["ko"] == XSS_SCRIPT and by_id["S0010"]["en"] == XSS_IMG
+    assert by_id["S0010"]["ko"] == XSS_SCRIPT
+    assert by_id["S0010"]["en"] == XSS_IMG
     # routes serving S0001: R1 and R2
     assert [data["routes"][i]["id"] for i in s1["routes"]] == ["R1", "R2"]
     # first/last bus in minutes equal the departures from the timetable
@@ -140,7 +142,8 @@ def test_page_data_has_every_stop_and_both_names(plan: Plan, page_html: str) -> 
             assert row[:2] == [d.first_s // 60, d.last_s // 60]
     # coordinates are rounded to 6 decimals
     for s in data["stops"]:
-        assert s["lat"] == round(s["lat"], 6) and s["lon"] == round(s["lon"], 6)
+        assert s["lat"] == round(s["lat"], 6)
+        assert s["lon"] == round(s["lon"], 6)
 
 
 def test_credits_title_and_data_date(plan: Plan, page_html: str) -> None:
@@ -176,7 +179,8 @@ def test_write_index_lists_maps_sorted_and_escaped(plan: Plan, tmp_path: Path) -
     text = maps.write_index(tmp_path).read_text(encoding="utf-8")
     hrefs = re.findall(r'<a href="([^"]+)"', text)
     assert hrefs == ["a.html", "b%3Cscript%3E.html", f"{plan.scenario.name}.html"]
-    assert "<script>" not in text and "<b>B</b>" not in text
+    assert "<script>" not in text
+    assert "<b>B</b>" not in text
     assert "index.html" not in hrefs
 
 
@@ -223,7 +227,12 @@ def _big_plan(scenario: Scenario) -> Plan:
         shape.append(pts[-1])
         dist = tuple(float(400 * j) for j in range(30))
 
-        def pat(direction: int, ids: list[str] = ids, shape: list = shape) -> Pattern:
+        def pat(
+            direction: int,
+            ids: list[str] = ids,
+            shape: list = shape,
+            dist: tuple[float, ...] = dist,
+        ) -> Pattern:
             order = ids if direction == 0 else ids[::-1]
             return Pattern(
                 direction,
@@ -382,11 +391,13 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
         page.screenshot(path=str(ARTIFACTS / "map-phone-popup-en.png"))
         page.locator(".leaflet-control-layers").hover()  # expand the folded control
         layers = page.locator(".leaflet-control-layers-overlays").inner_text()
-        assert "Stops" in layers and "정류장" not in layers
+        assert "Stops" in layers
+        assert "정류장" not in layers
         page.screenshot(path=str(ARTIFACTS / "map-phone-layers-en.png"))
         page.locator("#lang-toggle").click()
         assert legend.inner_text().strip() == "범례"
-        assert log.errors == [] and log.dialogs == []
+        assert log.errors == []
+        assert log.dialogs == []
     finally:
         page.close()
 
@@ -395,10 +406,8 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
 def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: str) -> None:  # noqa: ANN001
     page, log = _open(chromium_browser, map_url, 1280, 800)
     try:
-        for sid, ko, en in (
-            ("S0009", HOSTILE_S0009, HOSTILE_S0009),
-            ("S0010", XSS_SCRIPT, XSS_IMG),
-        ):
+        cases = (("S0009", HOSTILE_S0009, HOSTILE_S0009), ("S0010", XSS_SCRIPT, XSS_IMG))
+        for sid, ko, en in cases:
             page.locator(f"path.stop-{sid}").click()
             popup = page.locator(".leaflet-popup-content")
             popup.wait_for()
@@ -410,15 +419,15 @@ def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: s
             assert popup.locator("img, script, i").count() == 0
             page.locator(".leaflet-popup-close-button").click()
         # the hostile route and place names in the legend and the layer control are text too
-        assert (
-            page.locator("#shuttle-panel img, #shuttle-panel script, #shuttle-panel i").count() == 0
-        )
+        panel = page.locator("#shuttle-panel")
+        assert panel.locator("img, script, i").count() == 0
         assert page.locator(".leaflet-control-layers img, .leaflet-control-layers i").count() == 0
         assert XSS_SCRIPT in page.locator("#legend").inner_text()
         page.locator("path.route-R4").hover()
         assert page.locator(".leaflet-tooltip img").count() == 0
         assert page.evaluate("window.__xss") is None
-        assert log.dialogs == [] and log.errors == []
+        assert log.dialogs == []
+        assert log.errors == []
         assert "<img" in page.title()  # the title shows the name as text
     finally:
         page.close()
@@ -437,9 +446,8 @@ def test_layer_control_hides_a_route(chromium_browser, map_url: str) -> None:  #
         assert page.locator("path.route-R2").count() == 1
         # the catchment layer is off by default and can be shown
         assert page.locator("path.catchment").count() == 0
-        page.locator(".leaflet-control-layers-overlays label", has_text="400 m").locator(
-            "input"
-        ).check()
+        overlays = page.locator(".leaflet-control-layers-overlays label")
+        overlays.filter(has_text="400 m").locator("input").check()
         assert page.locator("path.catchment").count() == 1
         assert log.errors == []
     finally:

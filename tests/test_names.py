@@ -62,6 +62,7 @@ def test_every_bus_stop_name_gets_ascii_words(scenario: Scenario) -> None:
         en = names.english_name(ko)
         assert en == names.english_name(ko)  # deterministic
         assert not re.search(r"[\uac00-\ud7a3]", en), (ko, en)
-        assert en == en.strip() and "  " not in en, (ko, en)
+        assert en == en.strip(), (ko, en)
+        assert "  " not in en, (ko, en)
         if ko.strip():
             assert en, ko

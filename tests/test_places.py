@@ -154,7 +154,8 @@ def test_bus_stop_file_reader(fixtures_dir: Path) -> None:
     assert [s.ars for s in stops] == sorted(by_ars) == ["01001", "01301", "12001", "12002"]
     assert by_ars["12001"].name_ko == "불광역,3호선"  # quoted comma
     assert by_ars["12002"].name_ko == "서부경찰서,은평구청"  # unquoted comma: 7 fields
-    assert by_ars["12002"].lon == 126.9290 and by_ars["12002"].lat == 37.6030
+    assert by_ars["12002"].lon == 126.9290
+    assert by_ars["12002"].lat == 37.6030
     assert by_ars["01301"].kind == "가상정류장"
     assert by_ars["01001"].node_id == "100000001"
 

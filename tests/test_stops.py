@@ -1,4 +1,4 @@
-"""Bus stops: reading, snapping to the directed edge they serve, placement along a path, catchment."""
+"""Bus stops: reading, snapping to the edge they serve, placement along a path, catchment."""
 
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ def test_real_bus_stops_snap(road_graph: nx.MultiDiGraph, scenario: Scenario) ->
         assert stops.stoppable(road_graph.edges[u, v, k])
         offs = [s.offset_m for s in on_edge]
         assert offs == sorted(offs)
-        assert 0.0 <= offs[0] and offs[-1] <= road_graph.edges[u, v, k]["length"] + 1e-6
+        assert offs[0] >= 0.0
+        assert offs[-1] <= road_graph.edges[u, v, k]["length"] + 1e-6
 
 
 # ----------------------------------------------------------------------------------------------
@@ -165,13 +166,18 @@ def test_new_stops_where_there_is_no_bus_stop(scenario: Scenario) -> None:
     G, path = road(3000.0)
     idx = stops.build_stop_index(G, [])
     ps = stops.place_stops(G, path, idx, scenario)
-    assert ps[0].dist_m == 0.0 and ps[-1].dist_m == pytest.approx(3000.0, abs=5.0)
-    assert ps[0].terminal and ps[-1].terminal and not any(p.terminal for p in ps[1:-1])
+    assert ps[0].dist_m == 0.0
+    assert ps[-1].dist_m == pytest.approx(3000.0, abs=5.0)
+    assert ps[0].terminal
+    assert ps[-1].terminal
+    assert not any(p.terminal for p in ps[1:-1])
     assert all(p.ars is None for p in ps)
     assert all(p.name_ko == "테스트로 (신설)" for p in ps)
     g = gaps(ps)
-    assert g.min() >= scenario.stops.min_spacing_m and g.max() <= scenario.stops.max_spacing_m
-    assert ps[0].node == path[0] and ps[-1].node == path[-1]
+    assert g.min() >= scenario.stops.min_spacing_m
+    assert g.max() <= scenario.stops.max_spacing_m
+    assert ps[0].node == path[0]
+    assert ps[-1].node == path[-1]
 
 
 def test_real_bus_stops_preferred_and_spaced(scenario: Scenario) -> None:
@@ -180,9 +186,11 @@ def test_real_bus_stops_preferred_and_spaced(scenario: Scenario) -> None:
     idx = stops.build_stop_index(G, every_100m)
     ps = stops.place_stops(G, path, idx, scenario)
     assert all(p.ars is not None for p in ps)  # terminals too: stops within 150 m of the ends
-    assert ps[0].ars == "13000" and ps[-1].ars == "13029"
+    assert ps[0].ars == "13000"
+    assert ps[-1].ars == "13029"
     g = gaps(ps)
-    assert g.min() >= scenario.stops.min_spacing_m and g.max() <= scenario.stops.max_spacing_m
+    assert g.min() >= scenario.stops.min_spacing_m
+    assert g.max() <= scenario.stops.max_spacing_m
     assert abs(float(g.mean()) - 490.0) < 100.0  # near the target spacing sqrt(300 * 800)
     own = next(s for s in every_100m if s.ars == ps[1].ars)
     assert (ps[1].lat, ps[1].lon) == pytest.approx((own.lat, own.lon), abs=1e-6)  # not on the road
@@ -205,7 +213,8 @@ def test_anchor_gets_a_new_stop_when_no_bus_stop_is_near(scenario: Scenario) -> 
     anchor = Place("가상구청", "Virtual Office", "point", lat, lon, 11410)
     ps = stops.place_stops(G, path, idx, scenario, anchors=[anchor])
     (a,) = [p for p in ps if p.anchor == "가상구청"]
-    assert a.ars is None and a.name_ko == "가상구청"
+    assert a.ars is None
+    assert a.name_ko == "가상구청"
     assert a.dist_m == pytest.approx(1500.0, abs=5.0)
     assert geo.haversine_m(a.lat, a.lon, *at(1500.0, 0.0)) < 5.0  # on the road
     # a bus stop 120 m from the anchor serves it instead of a new stop
@@ -223,7 +232,8 @@ def test_anchor_at_the_end_is_the_terminal(scenario: Scenario) -> None:
     idx = stops.build_stop_index(G, [stop("13001", 1000.0, -8.0)])
     end = Place("종점", "End", "point", *at(2040.0, 30.0), 11410)
     ps = stops.place_stops(G, path, idx, scenario, anchors=[end])
-    assert ps[-1].terminal and ps[-1].anchor == "종점"
+    assert ps[-1].terminal
+    assert ps[-1].anchor == "종점"
     assert sum(p.terminal for p in ps) == 2
 
 
@@ -257,8 +267,10 @@ def real_routes(road_graph: nx.MultiDiGraph, scenario: Scenario):  # noqa: ANN20
 
 def test_real_paths_serve_terminals_and_anchors(real_routes: dict) -> None:
     for (a, b), (_, ps) in real_routes.items():
-        assert ps[0].terminal and ps[-1].terminal
-        assert ps[0].anchor == a and ps[-1].anchor == b
+        assert ps[0].terminal
+        assert ps[-1].terminal
+        assert ps[0].anchor == a
+        assert ps[-1].anchor == b
         served = {p.anchor for p in ps if p.anchor}
         assert {a, b} <= served
     # 서대문구청 -> 공덕 passes Hongik Univ. and Sinchon stations
@@ -334,13 +346,17 @@ def test_catchment_coverage(scenario: Scenario) -> None:
     assert sum(p for _, _, p in by_gu) == total
     assert cov == pytest.approx(area.population / total)
     assert all(0 <= c <= p for _, c, p in by_gu)
-    assert area.code == 0 and area.polygons
+    assert area.code == 0
+    assert area.polygons
     ring = area.polygons[0][0]
-    assert ring[0] == ring[-1] and 37.4 < ring[0][0] < 37.7  # (lat, lon)
+    assert ring[0] == ring[-1]
+    assert 37.4 < ring[0][0] < 37.7
     one, cov1, _ = stops.catchment(bs[:1], scenario, zones)
     assert 0.0 < cov1 < cov
     none, cov0, by0 = stops.catchment([], scenario, zones)
-    assert cov0 == 0.0 and none.polygons == () and all(c == 0 for _, c, _ in by0)
+    assert cov0 == 0.0
+    assert none.polygons == ()
+    assert all(c == 0 for _, c, _ in by0)
 
 
 def test_catchment_of_one_stop_is_a_400m_disc(scenario: Scenario) -> None:

@@ -191,14 +191,18 @@ def test_names_by_geometry_and_by_segment(hand_graph: nx.MultiDiGraph) -> None:
 
 def test_road_across_tile_edge_joins_once(hand_graph: nx.MultiDiGraph) -> None:
     G = hand_graph
-    end = _node(G, 800, 2000, tx=TX + 1)  # dead end in the neighbouring tile
-    start = _node(G, 3000, 2000)
-    assert end in G
-    k = [d for u, v, d in G.edges(data=True) if {u, v} == {start, end} or end in (u, v)]
-    assert len(k) == 2  # one edge each way, no duplicate from the tile overlap
+    start = _node(G, 3500, 2000)  # end of A, start of K
+    end = _node(G, 800, 2000, tx=TX + 1)  # dead end of K in the neighbouring tile
+    k = [d for u, v, d in G.edges(data=True) if {u, v} == {start, end}]
+    assert len(k) == 2  # one edge each way: the overlap of the two tiles is kept once
     assert all(d["name"] == "경계로" and d["highway"] == "tertiary" for d in k)
-    # the merged edge runs from A's end to the dead end in the next tile
-    assert all(abs(d["length"] - (4896 - 3500) * d["length"] / d["length"]) > 0 for d in k)
+    (x0, y0), (x1, y1) = _gxy(3500, 2000), _gxy(800, 2000, TX + 1)
+    lon, lat = tiles.global_to_lonlat(np.array([x0, x1]), np.array([y0, y1]), 14, 4096)
+    from shuttle.geo import haversine_m
+
+    straight = haversine_m(float(lat[0]), float(lon[0]), float(lat[1]), float(lon[1]))
+    assert all(abs(d["length"] - straight) < 0.01 for d in k)
+    assert all(len(d["geometry"].coords) == 3 for d in k)  # the vertex at (4300, 2000) stays
 
 
 def test_missing_tile_is_a_data_error(hand_scenario: Scenario, tmp_path: Path) -> None:
@@ -297,6 +301,8 @@ def test_tiles_for_area_covers_study_area(scenario: Scenario) -> None:
     area = areas.study_area(scenario)
     got = tiles.tiles_for_area(area, 14)
     assert got == sorted(got)
-    assert all(13965 <= x <= 13970 and 6339 <= y <= 6346 for x, y in got)
+    # 40 of the 7 x 8 tiles around the three districts (the 500 m buffer reaches x = 13964)
+    assert len(got) == 40
+    assert all(13964 <= x <= 13970 and 6339 <= y <= 6346 for x, y in got)
     union = shapely.union_all([shapely.box(*tiles.tile_bounds(14, x, y)) for x, y in got])
     assert union.buffer(1e-9).contains(area)

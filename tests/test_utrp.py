@@ -219,6 +219,24 @@ def test_fast_evaluator_matches_reference(mumford0: utrp.Problem) -> None:
         assert shares == pytest.approx((ref.d0, ref.d1, ref.d2, ref.dun), abs=1e-9), trial
 
 
+def test_shortest_path_kernels_agree() -> None:
+    rng = np.random.default_rng(3)
+    n = 70  # above 64 to exercise two bit words in reach3
+    d = rng.uniform(1, 9, (n, n))
+    d[rng.random((n, n)) < 0.9] = INF
+    np.fill_diagonal(d, 0.0)
+    ref = ops.fw_scipy(d)
+    assert np.array_equal(ops.all_pairs(d), ref)
+    assert np.array_equal(ops.fw_kernel(d[:20, :20].copy()), ops.fw_scipy(d[:20, :20]))
+    a = rng.random((n, n)) < 0.02
+    np.fill_diagonal(a, True)
+    f = a.astype(float)
+    assert np.array_equal(ops.reach3(a), (f @ f @ f) > 0)
+    small = a[:10, :10]
+    g = small.astype(float)
+    assert np.array_equal(ops.reach3_kernel(small), (g @ g @ g) > 0)
+
+
 # ---- design ----------------------------------------------------------------------------------
 
 

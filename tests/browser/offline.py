@@ -130,7 +130,8 @@ def install_routes(page: Any, log: PageLog) -> None:
             route.fulfill(status=404, body="offline test: not served", content_type="text/plain")
             return
         log.served.append(url)
-        route.fulfill(path=str(path), content_type=_TYPES.get(path.suffix, "application/octet-stream"))
+        kind = _TYPES.get(path.suffix, "application/octet-stream")
+        route.fulfill(path=str(path), content_type=kind)
 
     page.route("**/*", handle)
     page.on("pageerror", lambda e: log.errors.append(f"pageerror: {e}"))

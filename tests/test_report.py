@@ -1,0 +1,171 @@
+"""The officers' report: its figures equal the plan's, files are byte-stable and escaped."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from mapplan import XSS_IMG, XSS_SCRIPT, toy_plan
+
+from shuttle import report
+from shuttle.config import DAY_TYPES, Scenario
+from shuttle.errors import ExportError
+from shuttle.model import Plan
+
+
+@pytest.fixture(scope="module")
+def plan(scenario: Scenario) -> Plan:
+    return toy_plan(scenario, hostile=True)
+
+
+@pytest.fixture(scope="module")
+def plain(scenario: Scenario) -> Plan:
+    return toy_plan(scenario)
+
+
+def test_kpis_equal_the_plan(plan: Plan) -> None:
+    d = report.report_data(plan)
+    k = plan.kpis
+    for name in (
+        "method",
+        "objective",
+        "att_min",
+        "d0",
+        "d1",
+        "d2",
+        "dun",
+        "vehicle_hours",
+        "coverage",
+    ):
+        assert d["kpis"][name] == getattr(k, name), name
+    assert d["kpis"]["stops"] == len(plan.stops)
+    assert d["kpis"]["routes"] == len(plan.routes)
+    by_id = {r["route_id"]: r for r in d["routes"]}
+    assert sorted(by_id) == sorted(r.route_id for r in plan.routes)
+    for rk in k.routes:
+        r = by_id[rk.route_id]
+        assert (r["length_m"], r["one_way_s"], r["cycle_s"], r["stops"]) == (
+            rk.length_m,
+            rk.one_way_s,
+            rk.cycle_s,
+            rk.stops,
+        )
+    cov = [(c["code"], c["covered"], c["population"]) for c in d["coverage_by_district"]]
+    assert cov == list(k.coverage_by_district)
+    for c in d["coverage_by_district"]:
+        assert c["share"] == c["covered"] / c["population"]
+
+
+def test_fleet_equals_the_timetable(plan: Plan) -> None:
+    from shuttle import timetable
+
+    d = report.report_data(plan)
+    rows = {(f["route_id"], f["service_id"]): f for f in d["fleet"]}
+    assert len(rows) == len(plan.timetable.fleet)
+    for f in plan.timetable.fleet:
+        r = rows[(f.route_id, f.service_id)]
+        assert (r["vehicles"], r["trips"], r["vehicle_hours"], r["vehicle_km"]) == (
+            f.vehicles,
+            f.trips,
+            f.vehicle_hours,
+            f.vehicle_km,
+        )
+        assert r["headways_min"] == dict(f.headways_min)
+    totals = {t.service_id: t for t in timetable.fleet_summary(plan.timetable)}
+    for t in d["fleet_total"]:
+        ref = totals[t["service_id"]]
+        assert (t["vehicles"], t["trips"]) == (ref.vehicles, ref.trips)
+        assert t["vehicle_hours"] == pytest.approx(ref.vehicle_hours, abs=1e-9)
+        assert t["vehicle_km"] == pytest.approx(ref.vehicle_km, abs=1e-9)
+    assert d["peak_fleet"] == timetable.peak_fleet(plan.timetable)
+
+
+def test_departures_per_hour_count_every_trip(plan: Plan) -> None:
+    dph = report.report_data(plan)["departures_per_hour"]
+    trips = Counter((t.service_id, t.route_id) for t in plan.timetable.trips)
+    for day, routes in dph["by_day"].items():
+        for rid, counts in routes.items():
+            assert len(counts) == len(dph["hours"])
+            assert sum(counts) == trips[(day, rid)]
+    hour0 = Counter(
+        t.departure_s[0] // 3600
+        for t in plan.timetable.trips
+        if (t.service_id, t.route_id) == ("weekday", "R1")
+    )
+    counts = dph["by_day"]["weekday"]["R1"]
+    assert {h: n for h, n in zip(dph["hours"], counts, strict=True) if n} == dict(hour0)
+
+
+def test_json_file_is_the_report_data(plan: Plan, tmp_path: Path) -> None:
+    html_path, json_path = report.write_report([plan], tmp_path)
+    assert html_path.name == f"{plan.scenario.name}.report.html"
+    assert json_path.name == f"{plan.scenario.name}.report.json"
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    assert doc["format"] == report.REPORT_FORMAT
+    assert doc["plans"] == [json.loads(json.dumps(report.report_data(plan)))]
+
+
+def test_files_are_byte_identical(plan: Plan, plain: Plan, tmp_path: Path) -> None:
+    a = report.write_report([plain, plan], tmp_path / "a", basename="cmp")
+    b = report.write_report([plain, plan], tmp_path / "b", basename="cmp")
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes()
+
+
+def test_html_shows_figures_escaped_and_without_scripts(plan: Plan, tmp_path: Path) -> None:
+    html_path, _ = report.write_report([plan], tmp_path)
+    text = html_path.read_text(encoding="utf-8")
+    assert "<script" not in text
+    assert not re.search(r'(src|href)="https?:', text)  # self-contained: nothing loaded
+    for raw in (XSS_IMG, "<i>4</i>", "</script><script>"):
+        assert raw not in text
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in text
+    assert XSS_SCRIPT.replace("<", "&lt;").replace(">", "&gt;").split("`")[0] in text
+    d = report.report_data(plan)
+    # the weekday total of vehicle-hours and the peak fleet appear as figures
+    wk = next(t for t in d["fleet_total"] if t["service_id"] == "weekday")
+    assert f"{wk['vehicle_hours']:,.1f}" in text
+    assert f"<b>{d['peak_fleet']:,}</b>" in text
+    # one chart per day type, one bar segment per route and hour with departures
+    assert text.count("<svg") == len(DAY_TYPES)
+    segments = sum(
+        1
+        for day in d["departures_per_hour"]["by_day"].values()
+        for counts in day.values()
+        for n in counts
+        if n
+    )
+    assert text.count("<rect") == segments
+    assert 'id="comparison"' not in text
+
+
+def test_comparison_of_two_plans(plan: Plan, plain: Plan, tmp_path: Path) -> None:
+    html_path, json_path = report.write_report([plain, plan], tmp_path)
+    assert html_path.name == f"compare-{plain.scenario.name}+{plan.scenario.name}.report.html"
+    text = html_path.read_text(encoding="utf-8")
+    table = re.search(r'<section id="comparison">(.*?)</section>', text, re.S)
+    assert table
+    assert table.group(1).count("<tr>") == 1 + len(report._kpi_rows(report.report_data(plan)))
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
+    assert [p["scenario"]["name"] for p in doc["plans"]] == [
+        plain.scenario.name,
+        plan.scenario.name,
+    ]
+    # the route count differs between the two (3 vs 4) and shows in the comparison row
+    assert re.search(r"Routes</span></td><td>3</td><td>4</td>", table.group(1))
+
+
+def test_bad_input_is_an_export_error(plan: Plan, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="at least one plan"):
+        report.write_report([], tmp_path)
+    with pytest.raises(ExportError, match="share the scenario name"):
+        report.write_report([plan, plan], tmp_path)
+    with pytest.raises(ExportError, match="must use only"):
+        report.write_report([plan], tmp_path, basename="../x")
+    bad = dataclasses.replace(plan.routes[0], color="red")
+    with pytest.raises(ExportError, match="six hex digits"):
+        report.write_report([dataclasses.replace(plan, routes=(bad, *plan.routes[1:]))], tmp_path)
