@@ -43,6 +43,8 @@ _UNREACH_WEIGHT = 5.0
 # Annealing temperatures (objective units; 1.0 = the greedy route set), geometric in between.
 _T_START = float(os.environ.get("SHUTTLE_UTRP_T0", "5e-4"))
 _T_END = float(os.environ.get("SHUTTLE_UTRP_T1", "5e-6"))
+# Iterations per annealing cycle, per route node slot (n_routes * max_nodes).
+_CYCLE_FACTOR = int(os.environ.get("SHUTTLE_UTRP_CYCLE", "400"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,8 +416,9 @@ def _repair(
 
     cur = [list(r) for r in routes]
     s = score(cur)
+    last_gain = 0
     for it in range(20_000):
-        if s == 0:
+        if s == 0 or it - last_gain > 500:
             break
         comps, cov = net.connected(cur)
         counts = np.zeros(n, dtype=int)
@@ -465,6 +468,8 @@ def _repair(
             k = int(rng.integers(len(cur)))
             new[k] = list(pool[int(rng.choice(hits))])
         s_new = score(new)
+        if s_new < s:
+            last_gain = it
         if s_new <= s:
             cur, s = new, s_new
     if s != 0:
@@ -479,6 +484,12 @@ def _repair(
 def greedy_routes(net: Net, seed: int = 0) -> tuple[list[list[int]], list[tuple[int, ...]]]:
     """Greedy route set (feasible) and the candidate pool it was drawn from."""
     p = net.p
+    if p.n_routes * p.max_nodes < net.n:
+        msg = (
+            f"Problem {p.name!r}: {p.n_routes} routes of at most {p.max_nodes} nodes cannot "
+            f"cover all {net.n} nodes."
+        )
+        raise DesignError(msg)
     pool = build_pool(net)
     if len(pool) < p.n_routes:
         msg = (
@@ -649,6 +660,7 @@ def anneal_routes(
     progress: ProgressFn | None,
 ) -> list[list[int]]:
     """Simulated annealing from ``start`` (feasible); returns the best feasible set seen."""
+    t0 = time.perf_counter()  # the budget includes the first evaluation (and JIT compile)
     rng = np.random.default_rng(seed)
     if time_limit_s is None and iterations is None:
         iterations = _DEFAULT_ITERATIONS
@@ -672,8 +684,15 @@ def anneal_routes(
     for c, r in enumerate(pool):
         m[c, list(r)] = 1.0
     pool_w = np.cumsum(((m @ net.dsym) * m).sum(axis=1) + 1e-9)
+    best_cost = cost
     t_start, t_end = _T_START, _T_END
-    t0 = time.perf_counter()
+    # The budget is split into annealing cycles of about cycle_iters iterations; each cycle
+    # restarts from the best route set at the start temperature (one cycle on large instances).
+    cycle_iters = _CYCLE_FACTOR * net.p.n_routes * net.p.max_nodes
+    n_cycles = max(1, iterations // cycle_iters) if iterations else 1
+    n_cycles_fixed = time_limit_s is None
+    cycle = 0
+    mark = 0.0
     it = 0
     accepted = 0
     last_report = -1
@@ -683,6 +702,21 @@ def anneal_routes(
         frac = max(frac_t, frac_i)
         if frac >= 1.0:
             break
+        if not n_cycles_fixed and it == 300:
+            mark = frac_t  # rate is measured after warm-up (JIT compile, caches)
+        if not n_cycles_fixed and it > 300 and frac_t >= mark + 0.03:
+            n_cycles_fixed = True
+            est = it + (it - 300) / (frac_t - mark) * (1.0 - frac_t)
+            if iterations:
+                est = min(est, iterations)
+            n_cycles = max(1, int(est // cycle_iters))
+            log.debug("anneal %s: about %d iterations, %d cycle(s)", net.p.name, est, n_cycles)
+        pos = frac * n_cycles if n_cycles_fixed else 0.0
+        if int(pos) > cycle:
+            cycle = int(pos)
+            st = _State(net, best)
+            cur_f, cost = best_f, best_cost
+        frac_c = pos - int(pos)
         pct = int(frac * 100)
         if pct != last_report:
             last_report = pct
@@ -690,11 +724,11 @@ def anneal_routes(
             if pct % 10 == 0:
                 log.debug(
                     "anneal %s %d%%: it %d, T %.2e, current %.5f, best %.5f, accepted %d",
-                    net.p.name, pct, it, t_start * (t_end / t_start) ** frac, cur_f, best_f,
+                    net.p.name, pct, it, t_start * (t_end / t_start) ** frac_c, cur_f, best_f,
                     accepted,
                 )
         it += 1
-        temp = t_start * (t_end / t_start) ** frac
+        temp = t_start * (t_end / t_start) ** frac_c
         move = _propose(net, st, pool, pool_w, cost, rng)
         if move is None:
             continue
@@ -727,7 +761,7 @@ def anneal_routes(
             cur_f, cost = f, sc[3]
             accepted += 1
             if f < best_f - 1e-12:
-                best_f, best = f, [list(r) for r in routes]
+                best_f, best, best_cost = f, [list(r) for r in routes], cost
     step(progress, "utrp anneal", 100, 100)
     log.info(
         "anneal %s: %d iterations, %d accepted, objective %.5f -> %.5f",

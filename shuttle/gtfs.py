@@ -33,6 +33,7 @@ Choices, documented here once:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -983,7 +984,9 @@ def validate_feed(
     day = as_of or _feed_start(p) or dt.date.today()
     with tempfile.TemporaryDirectory(prefix="shuttle-validate-") as out:
         argv = ["-i", str(p), "-o", out, "-d", day.isoformat(), "-c", country_code]
-        rc = gv_cli.main(argv)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(err):
+            rc = gv_cli.main(argv)  # the library never prints: usage messages are captured
         try:
             report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
             system = json.loads((Path(out) / "system_errors.json").read_text(encoding="utf-8"))
@@ -992,7 +995,7 @@ def validate_feed(
             raise ExportError(msg) from e
     sys_notices = _notice_counts(system.get("notices", []), samples)
     if rc != 0:
-        codes = ", ".join(n.code for n in sys_notices) or f"exit code {rc}"
+        codes = ", ".join(n.code for n in sys_notices) or err.getvalue().strip() or f"exit {rc}"
         raise ExportError(f"{p}: the GTFS validator cannot open the feed ({codes}).")
     return ValidationSummary(
         feed=str(p),

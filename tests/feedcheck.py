@@ -5,7 +5,11 @@ Each function asserts; call it from a test with the plan or feed under test.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,7 +17,7 @@ from pathlib import Path
 from shuttle import geo
 from shuttle.config import ServiceConfig
 from shuttle.gtfs import ValidationSummary
-from shuttle.model import Pattern, Plan, Route, Timetable, Trip
+from shuttle.model import Pattern, Plan, Route, Stop, Timetable, Trip
 
 #: INFO notices a feed of ours may carry, with the reason (anything else fails the check).
 KNOWN_INFOS = {
@@ -32,9 +36,21 @@ def _pattern(routes: Iterable[Route], trip: Trip) -> Pattern:
     raise AssertionError(f"no pattern for trip {trip.trip_id}")
 
 
-def check_blocks(tt: Timetable, routes: Iterable[Route], svc: ServiceConfig) -> None:
-    """No bus is in two trips at once; each next trip starts where the last ended, after layover."""
+def check_blocks(
+    tt: Timetable,
+    routes: Iterable[Route],
+    svc: ServiceConfig,
+    stops: Iterable[Stop] = (),
+    *,
+    terminal_m: float = 150.0,
+) -> None:
+    """No bus is in two trips at once; each next trip starts where the last ended, after layover.
+
+    "Where the last ended" is the same stop, or (given ``stops``) a stop of the same terminal
+    within ``terminal_m`` (the two directions often use stops on opposite sides of the road).
+    """
     routes = tuple(routes)
+    where = {s.stop_id: (s.lat, s.lon) for s in stops}
     by_id = {t.trip_id: t for t in tt.trips}
     assigned = Counter(i for b in tt.blocks for i in b.trip_ids)
     assert set(assigned) == set(by_id), "every trip is in a block"
@@ -47,7 +63,11 @@ def check_blocks(tt: Timetable, routes: Iterable[Route], svc: ServiceConfig) -> 
         for a, c in zip(seq, seq[1:], strict=False):
             assert c.departure_s[0] >= a.arrival_s[-1] + min_gap, (b.block_id, a.trip_id, c.trip_id)
             pa, pc = _pattern(routes, a), _pattern(routes, c)
-            assert pc.stop_ids[0] == pa.stop_ids[-1], (b.block_id, a.trip_id, c.trip_id)
+            end, start = pa.stop_ids[-1], pc.stop_ids[0]
+            if end != start:
+                assert end in where, (b.block_id, a.trip_id, c.trip_id, end, start)
+                gap = geo.haversine_m(*where[end], *where[start])
+                assert gap <= terminal_m, (b.block_id, a.trip_id, c.trip_id, gap)
     # the fleet rows agree with the blocks
     for f in tt.fleet:
         n = sum(1 for b in tt.blocks if (b.route_id, b.service_id) == (f.route_id, f.service_id))
@@ -138,31 +158,64 @@ def check_readback(plan: Plan, path: Path, *, max_offset_m: float = 20.0) -> Non
         assert math.isclose(geo.path_length_m(pts), dmax_s, abs_tol=0.05), shape_id
 
 
-def _has_cased_letter(value: str) -> bool:
-    return any(c.isupper() or c.islower() for c in value)
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+#: Fields the canonical rule set checks for mixed case, in the files we write.
+MIXED_CASE_FIELDS = {
+    "agency.txt": ("agency_name",),
+    "stops.txt": ("stop_name",),
+    "routes.txt": ("route_short_name", "route_long_name"),
+    "trips.txt": ("trip_headsign",),
+}
+
+
+def caseless_text(value: str) -> bool:
+    """Hangul text with no all-lower-case Latin word: the mixed-case rule cannot apply to it."""
+    if not _HANGUL.search(value):
+        return False
+    return not any(len(w) > 1 and w.islower() for w in _LATIN_WORD.findall(value))
 
 
 def assert_feed_clean(
     summary: ValidationSummary,
+    feed: Path | None = None,
     *,
     allow_values: Iterable[str] = (),
     allowed_infos: Iterable[str] = KNOWN_INFOS,
 ) -> None:
     """Zero errors and zero warnings from the canonical rule set, with one documented exception.
 
-    ``mixed_case_recommended_field`` is accepted only on values without any cased letter
-    (Hangul text of two or more words: the rule splits on non-letters and asks each word to mix
-    upper and lower case, which a caseless script cannot) and on the values in ``allow_values``.
-    Every notice of that code must be among the samples, so nothing slips through unseen.
+    ``mixed_case_recommended_field`` is accepted only on Hangul text (:func:`caseless_text`:
+    the rule splits a value on non-letters and wants a word that mixes upper and lower case,
+    which Korean names of two or more words never have) and on the values in ``allow_values``.
+    Given the ``feed``, every flagged cell is found with the validator's own predicate and the
+    count must match the report; otherwise the report's samples (at most 1,000) are checked.
     """
     assert summary.errors == 0, summary.notices
     allowed = set(allow_values)
     for n in summary.notices:
         if n.severity == "WARNING":
             assert n.code == "mixed_case_recommended_field", n
-            assert len(n.samples) == n.count, "raise `samples` to see every notice"
-            for s in n.samples:
-                value = dict(s)["fieldValue"]
-                assert value in allowed or not _has_cased_letter(value), s
+            if feed is not None:
+                values = _flagged_values(feed)
+                assert len(values) == n.count
+            else:
+                assert len(n.samples) == n.count, "pass the feed to see every notice"
+                values = [dict(s)["fieldValue"] for s in n.samples]
+            for value in values:
+                assert value in allowed or caseless_text(value), value
         elif n.severity == "INFO":
             assert n.code in set(allowed_infos), n
+
+
+def _flagged_values(feed: Path) -> list[str]:
+    """Every cell of a mixed-case field the validator's predicate rejects."""
+    from gtfs_validator.typing_checks import is_mixed_case  # test-only use of its internals
+
+    out = []
+    with zipfile.ZipFile(feed) as zf:
+        for name, fields in MIXED_CASE_FIELDS.items():
+            rows = csv.DictReader(io.StringIO(zf.read(name).decode("utf-8")))
+            for row in rows:
+                out += [row[f] for f in fields if row.get(f) and not is_mixed_case(row[f])]
+    return out

@@ -180,7 +180,7 @@ def test_json_and_geojson(designs) -> None:
 
 
 def test_deterministic(road_graph, scenario) -> None:
-    small = _with_design(scenario, routes=3, iterations=300)
+    small = _with_design(scenario, iterations=300)
     a = design.design_network(road_graph, small, method="anneal")
     b = design.design_network(road_graph, small, method="anneal")
     assert a == b
@@ -192,9 +192,10 @@ def test_deterministic(road_graph, scenario) -> None:
 
 
 def test_anchor_off_network(road_graph, scenario) -> None:
-    far = Anchor(kind="point", name="강남역", name_en="Gangnam", lat=37.4979, lon=127.0276)
+    # inside Eunpyeong-gu (Bukhansan), about 1.9 km from the nearest road node
+    far = Anchor(kind="point", name="북한산 비봉", name_en="Bibong Peak", lat=37.630, lon=126.960)
     sc = dataclasses.replace(scenario, anchors=(*scenario.anchors, far))
-    with pytest.raises(DesignError, match="강남역"):
+    with pytest.raises(DesignError, match="북한산 비봉"):
         design.design_network(road_graph, sc, method="greedy")
 
 

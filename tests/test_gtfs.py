@@ -71,10 +71,11 @@ def _read(path: Path, name: str) -> list[dict[str, str]]:
 # canonical rule set
 
 
-def test_toy_feed_passes_canonical_rules(summary: gtfs.ValidationSummary) -> None:
+def test_toy_feed_passes_canonical_rules(summary: gtfs.ValidationSummary, feed: Path) -> None:
     # The hostile stop name is all lower-case Latin: a true mixed-case warning, and the only
     # one with cased letters.
-    assert_feed_clean(summary, allow_values={HOSTILE})
+    assert_feed_clean(summary, feed, allow_values={HOSTILE})
+    assert_feed_clean(summary, allow_values={HOSTILE})  # the same from the report's samples
     mixed = {
         dict(s)["fieldValue"]
         for n in summary.notices
@@ -94,14 +95,14 @@ def test_toy_feed_without_hostile_name_is_clean(scen: Scenario, tmp_path: Path) 
     )
     p = gtfs.write_feed(make_plan(scen, dataclasses.replace(d, stops=stops)), tmp_path)
     summary = gtfs.validate_feed(p, samples=SAMPLES)
-    assert_feed_clean(summary)  # no allowance beyond caseless Hangul text
+    assert_feed_clean(summary, p)  # no allowance beyond caseless Hangul text
     text = gtfs.format_summary(summary)
     assert text.startswith(f"{p.name}: 0 errors, ")
 
 
 def test_frequencies_feed_validates(plan: Plan, tmp_path: Path) -> None:
     p = gtfs.write_feed(plan, tmp_path / "freq.zip", frequencies=True)
-    assert_feed_clean(gtfs.validate_feed(p, samples=SAMPLES), allow_values={HOSTILE})
+    assert_feed_clean(gtfs.validate_feed(p, samples=SAMPLES), p, allow_values={HOSTILE})
     rows = _read(p, "frequencies.txt")
     trips = _read(p, "trips.txt")
     assert "block_id" not in trips[0]

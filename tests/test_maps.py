@@ -394,6 +394,8 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
         assert "Stops" in layers
         assert "정류장" not in layers
         page.screenshot(path=str(ARTIFACTS / "map-phone-layers-en.png"))
+        page.mouse.move(200, 780)  # leave the control: it folds again
+        page.locator(".leaflet-control-layers-list").wait_for(state="hidden")
         page.locator("#lang-toggle").click()
         assert legend.inner_text().strip() == "범례"
         assert log.errors == []

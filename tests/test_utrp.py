@@ -282,8 +282,13 @@ def test_design_infeasible_problem_raises() -> None:
     # A path of 4 nodes cannot be covered by one route of at most 2 nodes.
     t = _links(4, [(0, 1, 1), (1, 2, 1), (2, 3, 1)])
     p = utrp.Problem("short", t, _demand(4, {(0, 3): 1}), 1, 2, 2)
-    with pytest.raises(DesignError):
+    with pytest.raises(DesignError, match="cannot cover"):
         utrp.design(p, method="greedy")
+    # Two separate road networks: the route set can never be connected.
+    t2 = _links(4, [(0, 1, 1), (2, 3, 1)])
+    p2 = utrp.Problem("split", t2, _demand(4, {(0, 3): 1}), 2, 2, 2)
+    with pytest.raises(DesignError, match="connected"):
+        utrp.design(p2, method="anneal", iterations=10)
 
 
 def test_design_on_asymmetric_problem() -> None:
