@@ -87,7 +87,6 @@ __all__ = [
     "OFF_NETWORK_M",
     "PALETTE",
     "KeyNetwork",
-    "RoadPattern",
     "UTurnFreeRouter",
     "VIA_RADIUS_M",
     "contrast_ratio",
@@ -659,13 +658,6 @@ def _edge(G: nx.MultiDiGraph, rm: paths.RoadMatrix, u: int, v: int) -> dict[str,
 
 
 @dataclass(frozen=True, slots=True)
-class RoadPattern(Pattern):
-    """A :class:`~shuttle.model.Pattern` that also keeps its road node path."""
-
-    node_path: tuple[int, ...] = field(default=())  # graph nodes from first to last stop
-
-
-@dataclass(frozen=True, slots=True)
 class _Walk:
     """A road node path with cumulative distance and time per node and its shape."""
 
@@ -1178,7 +1170,7 @@ def _build_routes(
     bad: list[str] = []
     for r, dirs in enumerate(legs):
         rid = f"R{r + 1}"
-        pats: list[RoadPattern] = []
+        pats: list[Pattern] = []
         for direction, (path, wk, pstops) in enumerate(dirs):
             ids = [stops_mod.stop_id_of(ps) for ps in pstops]
             dists = [float(ps.dist_m) for ps in pstops]
@@ -1189,7 +1181,7 @@ def _build_routes(
             ]
             last = merged[ids[-1]]
             pats.append(
-                RoadPattern(
+                Pattern(
                     direction_id=direction,
                     headsign_ko=last.name_ko,
                     headsign_en=last.name_en,
@@ -1272,7 +1264,7 @@ def design_to_json(design: Design) -> dict[str, Any]:
                         "run_times_s": list(p.run_times_s),
                         "stop_dist_m": list(p.stop_dist_m),
                         "length_m": p.length_m,
-                        "node_path": list(getattr(p, "node_path", ())),
+                        "node_path": list(p.node_path),
                     }
                     for p in r.patterns
                 ],

@@ -72,6 +72,7 @@ class Pattern:
     stop_dist_m: tuple[float, ...]  # distance of each stop along the shape, first 0.0, ascending
     shape: tuple[LatLon, ...]  # routed road geometry, first point at the first stop
     length_m: float  # shape length, metres
+    node_path: tuple[int, ...] = ()  # road graph nodes from the first to the last stop
 
     def __post_init__(self) -> None:
         n = len(self.stop_ids)
