@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,9 +40,11 @@ _DEFAULT_ITERATIONS = 20_000
 # Weight (in units of the normalised objective) of the share of demand that cannot reach its
 # destination with at most two transfers.
 _UNREACH_WEIGHT = 5.0
-# Annealing temperatures (objective units; 1.0 = the greedy route set), geometric in between.
-_T_START = float(os.environ.get("SHUTTLE_UTRP_T0", "5e-4"))
-_T_END = float(os.environ.get("SHUTTLE_UTRP_T1", "5e-6"))
+# Start temperature = factor x median objective increase of random moves from the start set;
+# end temperature = start x ratio, geometric in between.
+_T0_FACTOR = float(os.environ.get("SHUTTLE_UTRP_T0", "0.5"))
+_T_RATIO = 1e-2
+_T_FALLBACK = 5e-4
 # Iterations per annealing cycle, per route node slot (n_routes * max_nodes).
 _CYCLE_FACTOR = int(os.environ.get("SHUTTLE_UTRP_CYCLE", "400"))
 
@@ -648,6 +650,56 @@ def _propose(
     return {k: list(pool[c])}
 
 
+def _apply(
+    net: Net, st: _State, move: dict[int, list[int]]
+) -> tuple[list[list[int]], list, list[float], np.ndarray, list] | None:
+    """Routes, caches, times, counts and keys after ``move``; ``None`` if it breaks a rule."""
+    counts = st.counts.copy()
+    keys = list(st.keys)
+    for k, r in move.items():
+        if not net.route_ok(r):
+            return None
+        counts[st.routes[k]] -= 1
+        counts[r] += 1
+        keys[k] = _key(r)
+    if (counts == 0).any() or len(set(keys)) != len(keys):
+        return None
+    routes = list(st.routes)
+    cache = list(st.cache)
+    times = list(st.times)
+    for k, r in move.items():
+        routes[k] = r
+        cache[k] = net.pairs(r)
+        times[k] = route_times(net.t, r)[0]
+    return routes, cache, times, counts, keys
+
+
+def _median_uphill(
+    net: Net,
+    st: _State,
+    pool: list[tuple[int, ...]],
+    pool_w: np.ndarray,
+    cost: np.ndarray,
+    cur_f: float,
+    objective: Callable[[float, float, float], float],
+    rng: np.random.Generator,
+    samples: int = 200,
+) -> float:
+    """Median objective increase over up to ``samples`` random feasible moves from ``st``."""
+    ups = []
+    for _ in range(samples):
+        move = _propose(net, st, pool, pool_w, cost, rng)
+        app = None if move is None else _apply(net, st, move)
+        if app is None:
+            continue
+        sc = _score(net, app[1], app[2])
+        if sc is not None:
+            d = objective(sc[0], sc[1], sc[2]) - cur_f
+            if d > 0:
+                ups.append(d)
+    return float(np.median(ups)) if ups else _T_FALLBACK / _T0_FACTOR
+
+
 def anneal_routes(
     net: Net,
     start: list[list[int]],
@@ -685,7 +737,8 @@ def anneal_routes(
         m[c, list(r)] = 1.0
     pool_w = np.cumsum(((m @ net.dsym) * m).sum(axis=1) + 1e-9)
     best_cost = cost
-    t_start, t_end = _T_START, _T_END
+    t_start = _T0_FACTOR * _median_uphill(net, st, pool, pool_w, cost, cur_f, objective, rng)
+    t_end = t_start * _T_RATIO
     # The budget is split into annealing cycles of about cycle_iters iterations; each cycle
     # restarts from the best route set at the start temperature (one cycle on large instances).
     cycle_iters = _CYCLE_FACTOR * net.p.n_routes * net.p.max_nodes
@@ -710,7 +763,10 @@ def anneal_routes(
             if iterations:
                 est = min(est, iterations)
             n_cycles = max(1, int(est // cycle_iters))
-            log.debug("anneal %s: about %d iterations, %d cycle(s)", net.p.name, est, n_cycles)
+            log.debug(
+                "anneal %s: about %d iterations, %d cycle(s), T0 %.2e",
+                net.p.name, est, n_cycles, t_start,
+            )
         pos = frac * n_cycles if n_cycles_fixed else 0.0
         if int(pos) > cycle:
             cycle = int(pos)
@@ -732,25 +788,10 @@ def anneal_routes(
         move = _propose(net, st, pool, pool_w, cost, rng)
         if move is None:
             continue
-        ok = True
-        counts = st.counts.copy()
-        keys = list(st.keys)
-        for k, r in move.items():
-            if not net.route_ok(r):
-                ok = False
-                break
-            counts[st.routes[k]] -= 1
-            counts[r] += 1
-            keys[k] = _key(r)
-        if not ok or (counts == 0).any() or len(set(keys)) != len(keys):
+        app = _apply(net, st, move)
+        if app is None:
             continue
-        routes = list(st.routes)
-        cache = list(st.cache)
-        times = list(st.times)
-        for k, r in move.items():
-            routes[k] = r
-            cache[k] = net.pairs(r)
-            times[k] = route_times(net.t, r)[0]
+        routes, cache, times, counts, keys = app
         sc = _score(net, cache, times)
         if sc is None:
             continue

@@ -195,17 +195,36 @@ class DayService:
         return dict(self.headways_min)[period]
 
 
+#: Default span and headways (minutes) of each day type.
+_DEFAULT_DAYS: dict[str, tuple[str, str, dict[str, float]]] = {
+    "weekday": ("06:00", "23:00", {"peak": 12.0, "offpeak": 15.0, "evening": 20.0}),
+    "saturday": ("07:00", "22:00", {"peak": 15.0, "offpeak": 15.0, "evening": 20.0}),
+    "sunday": ("07:00", "22:00", {"peak": 20.0, "offpeak": 20.0, "evening": 30.0}),
+}
+
+
+def _default_days() -> tuple[tuple[str, DayService], ...]:
+    def hhmm(t: str) -> int:
+        h, m = t.split(":")
+        return int(h) * 3600 + int(m) * 60
+
+    return tuple(
+        (day, DayService(hhmm(a), hhmm(b), tuple((p, hw[p]) for p in PERIODS)))
+        for day, (a, b, hw) in _DEFAULT_DAYS.items()
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     """Service calendar, day types, periods and terminal times."""
 
-    start_date: dt.date = dt.date(2026, 1, 1)
-    end_date: dt.date = dt.date(2026, 12, 31)
+    start_date: dt.date = dt.date(2027, 1, 4)
+    end_date: dt.date = dt.date(2027, 12, 31)
     dwell_s: int = 20
     layover_min: float = 8.0
     min_layover_min: float = 5.0
     fleet_cap: int | None = None
-    days: tuple[tuple[str, DayService], ...] = ()  # (day type, service) in DAY_TYPES order
+    days: tuple[tuple[str, DayService], ...] = field(default_factory=_default_days)
     peak: tuple[tuple[int, int], ...] = ((25200, 34200), (61200, 70200))  # windows, seconds
     evening: tuple[tuple[int, int], ...] = ((72000, 86400),)
     time_factors: tuple[tuple[str, float], ...] = (
@@ -219,11 +238,13 @@ class ServiceConfig:
         return dict(self.days)[day_type]
 
     def period_at(self, t_s: int) -> str:
-        """Return the period ('peak', 'offpeak' or 'evening') a time of day falls in."""
-        t = t_s % 86400
-        if any(a <= t < b for a, b in self.peak):
+        """Return the period ('peak', 'offpeak' or 'evening') a time of day falls in.
+
+        Times past midnight (``t_s >= 86400``) outside every window count as evening service.
+        """
+        if any(a <= t_s < b for a, b in self.peak):
             return "peak"
-        if any(a <= t < b for a, b in self.evening):
+        if any(a <= t_s < b for a, b in self.evening) or t_s >= 86400:
             return "evening"
         return "offpeak"
 
@@ -575,15 +596,10 @@ def _parse_service(r: _Reader) -> ServiceConfig:
     if dwell < 0:
         raise r._err("dwell_s", f"must be >= 0, got {dwell}")
 
-    defaults = {
-        "weekday": ("06:00", "23:00", {"peak": 12.0, "offpeak": 15.0, "evening": 20.0}),
-        "saturday": ("07:00", "22:00", {"peak": 15.0, "offpeak": 15.0, "evening": 20.0}),
-        "sunday": ("07:00", "22:00", {"peak": 20.0, "offpeak": 20.0, "evening": 30.0}),
-    }
     days = []
     for day in DAY_TYPES:
         t = r.table(day)
-        s0, s1, hw0 = defaults[day]
+        s0, s1, hw0 = _DEFAULT_DAYS[day]
         span = t.get("span", list, [s0, s1])
         if len(span) != 2:
             raise t._err("span", f"expected [\"HH:MM\", \"HH:MM\"], got {span!r}")

@@ -104,6 +104,11 @@ VIRTUAL_KIND = "가상정류장"
 WRONG_SIDE_PENALTY_M = 25.0
 #: Extra snapping distance (m) for an edge of class ``minor``.
 MINOR_ROAD_PENALTY_M = 5.0
+#: Farthest a published stop position stands from its road's centreline, metres. A bus stop at
+#: the kerb of a wide road can lie 20-40 m from the centreline of the OSM carriageway; its
+#: published position is moved along the perpendicular to this offset (keeping its side) so that
+#: it lies within GTFS's stop-to-shape tolerance. The original position is kept in ``BusStop``.
+MAX_STOP_OFFSET_M = 15.0
 #: Deviation from the target spacing (m) charged for each new stop in the placement programme.
 NEW_STOP_PENALTY_M = 300.0
 NEW_SUFFIX = " (신설)"
@@ -202,6 +207,8 @@ class SnappedStop:
     side: str  # "right" (serves u -> v) or "left" (one-way edge with the stop on its left)
     x: float  # EPSG:5179 position of the stop
     y: float
+    pub_lat: float = 0.0  # published position: within MAX_STOP_OFFSET_M of the edge line
+    pub_lon: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,6 +276,13 @@ def build_stop_index(
     bx, by = shapely.get_x(b), shapely.get_y(b)
     cross = (bx - ax) * (sy[si] - ay) - (by - ay) * (sx[si] - ax)
     right = cross <= 0
+    # published positions: pulled toward the edge line to at most MAX_STOP_OFFSET_M
+    foot = shapely.line_interpolate_point(lines[ei], off)
+    fx, fy = shapely.get_x(foot), shapely.get_y(foot)
+    shrink = np.where(lat_d > MAX_STOP_OFFSET_M, MAX_STOP_OFFSET_M / np.maximum(lat_d, 1e-9), 1.0)
+    px = fx + (sx[si] - fx) * shrink
+    py = fy + (sy[si] - fy) * shrink
+    plon, plat = geo.to_wgs84_xy(px, py)
     minor = np.array([_road_class(data[j]) == "minor" for j in ei], dtype=bool)
     score = (
         lat_d
@@ -296,6 +310,8 @@ def build_stop_index(
             side="right" if right[p] else "left",
             x=float(sx[i]),
             y=float(sy[i]),
+            pub_lat=float(plat[p]),
+            pub_lon=float(plon[p]),
         )
         snapped.append(s)
         by_edge.setdefault((u, v, k), []).append(s)
@@ -613,7 +629,8 @@ def place_stops(
     for sel in chosen:
         if sel.cand is not None:
             bus = sel.cand.stop
-            lat, lon, ars, name = bus.lat, bus.lon, bus.ars, bus.name_ko
+            lat, lon = sel.cand.pub_lat, sel.cand.pub_lon
+            ars, name = bus.ars, bus.name_ko
         else:
             x, y = path.point_at(sel.d, sel.edge)
             lo, la = geo.to_wgs84_xy(x, y)

@@ -31,6 +31,7 @@ def test_default_scenario(scenario) -> None:
     assert scenario.service.period_at(8 * 3600) == "peak"
     assert scenario.service.period_at(12 * 3600) == "offpeak"
     assert scenario.service.period_at(21 * 3600) == "evening"
+    assert scenario.service.period_at(24 * 3600 + 600) == "evening"
 
 
 def test_district_table_matches_boundary_file(data_dir: Path) -> None:
@@ -65,7 +66,7 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("operator_weight = 0.3", "operator_weight = 1.5", "design.operator_weight"),
         ('method = "anneal"', 'method = "magic"', "design.method"),
         ('kind = "poi"\nname = "서대문구청"', 'kind = "shop"\nname = "서대문구청"', "anchors[1].kind"),
-        ("end_date = 2026-12-31", "end_date = 2025-12-31", "service.end_date"),
+        ("end_date = 2027-12-31", "end_date = 2026-12-31", "service.end_date"),
         ("max_spacing_m = 800.0", "max_spacing_m = 100.0", "stops.max_spacing_m"),
         ("[demand]", "[demand]\nod_file = 3", "demand.od_file"),
     ],
