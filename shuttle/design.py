@@ -60,6 +60,7 @@ the stop (straight line from the zone centroid to the nearest stop of the design
 from __future__ import annotations
 
 import colorsys
+import dataclasses
 import logging
 import math
 import time
@@ -969,11 +970,12 @@ def design_network(
         + UNREACH_WEIGHT * ev.dun / 100.0
     )
     stops_sorted = tuple(built.stops[k] for k in sorted(built.stops))
+    routes = label_routes(built.routes, built.stops, places, zones)
     walk = _walk_min(zones, kn, stops_sorted, ds.walk_speed_kmh)
     cat_area, share, by_gu = stops_mod.catchment(stops_sorted, scenario, zones)
     step(progress, stage, 4, 5)
     kpis = design_kpis(
-        built.routes,
+        routes,
         stops_sorted,
         scenario,
         method=method,
@@ -987,15 +989,67 @@ def design_network(
     log.info(
         "design %s: %d routes, %d stops, objective %.4f, ATT %.1f min, %.1f s",
         method,
-        len(built.routes),
+        len(routes),
         len(stops_sorted),
         objective,
         kpis.att_min,
         time.perf_counter() - t_start,
     )
     return Design(
-        places=places, stops=stops_sorted, routes=built.routes, kpis=kpis, catchment=cat_area
+        places=places, stops=stops_sorted, routes=routes, kpis=kpis, catchment=cat_area
     )
+
+
+def terminal_label(stop: Stop, places: Sequence[Place], zones: Sequence[Any]) -> tuple[str, str]:
+    """Korean and English destination label of a terminal stop.
+
+    A terminal serving an anchor is named after the anchor ("연신내", "Yeonsinnae Station");
+    any other after the dong it lies in ("상암동", "Sangam-dong"), which is what a destination
+    sign shows; outside every dong, after the stop itself.
+    """
+    from . import demand as demand_mod
+    from . import names
+
+    if stop.anchor:
+        for p in places:
+            if p.name_ko == stop.anchor:
+                return p.name_ko, p.name_en
+    z = demand_mod.zone_of(stop.lat, stop.lon, zones)
+    if z is not None:
+        return z.name_ko, names.english_name(z.name_ko)
+    return stop.name_ko, stop.name_en
+
+
+def label_routes(
+    routes: Sequence[Route],
+    stops: dict[str, Stop],
+    places: Sequence[Place],
+    zones: Sequence[Any],
+) -> tuple[Route, ...]:
+    """Name routes "A–B" and head-sign their trips after their terminals' places or dongs.
+
+    Where both terminals of a route get the same label, the terminal stops' own names are used.
+    """
+    out = []
+    for r in routes:
+        first = stops[r.patterns[0].stop_ids[0]]
+        last = stops[r.patterns[0].stop_ids[-1]]
+        a, b = terminal_label(first, places, zones), terminal_label(last, places, zones)
+        if a == b:
+            a, b = (first.name_ko, first.name_en), (last.name_ko, last.name_en)
+        pats = []
+        for p in r.patterns:  # direction 0 runs towards b, direction 1 back towards a
+            ko, en = b if p.direction_id == 0 else a
+            pats.append(dataclasses.replace(p, headsign_ko=ko, headsign_en=en))
+        out.append(
+            dataclasses.replace(
+                r,
+                long_name_ko=f"{a[0]}–{b[0]}",
+                long_name_en=f"{a[1]} – {b[1]}",
+                patterns=tuple(pats),
+            )
+        )
+    return tuple(out)
 
 
 class _Infeasible(Exception):

@@ -69,11 +69,16 @@ def test_missing_scenario_file(runner: CliRunner, tmp_path: Path) -> None:
     one_line_error(runner.invoke(main, ["plan", "-s", str(p)]), str(p))
 
 
-def test_corrupt_tiles(runner: CliRunner, tmp_path: Path) -> None:
-    """A corrupt tile in the data directory: one line naming the tile, nothing written."""
-    tiles = tmp_path / "tiles" / "14" / "13967"
-    tiles.mkdir(parents=True)
-    (tiles / "6342.pbf").write_bytes(b"\x1a\xff\xff\xff garbage")
+def test_corrupt_tiles(runner: CliRunner, tmp_path: Path, data_dir: Path) -> None:
+    """A corrupt tile among the real ones: one line naming the tile, nothing written."""
+    real = data_dir / "osm" / "vt14_seoul_2021-08"
+    for src in sorted(real.glob("14/*/*.pbf")):  # link the real tiles, never copy them
+        dst = tmp_path / "tiles" / src.relative_to(real)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.symlink_to(src)
+    bad = tmp_path / "tiles" / "14" / "13967" / "6342.pbf"
+    bad.unlink()
+    bad.write_bytes(b"\x1a\xff\xff\xff garbage")
     p = tmp_path / "s.toml"
     text = scenario_path("nw3").read_text("utf-8")
     text = text.replace('path = "osm/vt14_seoul_2021-08"', f'path = "{tmp_path / "tiles"}"')
