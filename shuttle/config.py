@@ -25,7 +25,8 @@ Fields (type, meaning, default):
 ``[design]``
     ``routes`` (K, 6), ``method`` (``greedy``|``anneal``), ``seed`` (int), ``min_stops`` (5),
     ``max_route_km`` (14), ``max_cycle_min`` (100), ``operator_weight`` (0..1, 0.3),
-    ``transfer_penalty_min`` (5), ``walk_speed_kmh`` (4.5), ``iterations`` (4000).
+    ``transfer_penalty_min`` (5), ``walk_speed_kmh`` (4.5), ``iterations`` (4000),
+    ``avoid_classes`` (road classes the stopping shuttle does not drive on; motorway, trunk).
 ``[service]``
     ``start_date``/``end_date`` (TOML dates), ``dwell_s`` (20), ``layover_min`` (8),
     ``min_layover_min`` (5), ``fleet_cap`` (int or absent), one table per day type
@@ -180,6 +181,7 @@ class DesignConfig:
     transfer_penalty_min: float = 5.0
     walk_speed_kmh: float = 4.5
     iterations: int = 4000  # improvement iterations
+    avoid_classes: tuple[str, ...] = ("motorway", "trunk")  # roads a stopping shuttle avoids
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,9 +574,18 @@ def _parse_design(r: _Reader) -> DesignConfig:
         transfer_penalty_min=r.positive("transfer_penalty_min", d.transfer_penalty_min, allow_zero=True),
         walk_speed_kmh=r.positive("walk_speed_kmh", d.walk_speed_kmh),
         iterations=iterations,
+        avoid_classes=tuple(_classes(r, "avoid_classes", list(d.avoid_classes))),
     )
     r.check_unknown()
     return out
+
+
+def _classes(r: _Reader, key: str, default: list[str]) -> list[str]:
+    classes = r.get(key, list, default)
+    for c in classes:
+        if c not in ROAD_CLASSES:
+            raise r._err(key, f"unknown road class {c!r} (known: {', '.join(ROAD_CLASSES)})")
+    return classes
 
 
 def _parse_service(r: _Reader) -> ServiceConfig:

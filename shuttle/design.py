@@ -901,6 +901,7 @@ def design_network(
     t_start = time.perf_counter()
 
     places = tuple(places_mod.resolve_places(scenario))
+    G = shuttle_graph(G, ds.avoid_classes)
     rm = paths.road_matrix(G, "travel_time")
     snap = _Snapper.build(G, rm)
     for p in places:  # off-network anchors fail before the (slower) demand model
@@ -1050,6 +1051,40 @@ def label_routes(
             )
         )
     return tuple(out)
+
+
+def shuttle_graph(G: nx.MultiDiGraph, avoid: Sequence[str]) -> nx.MultiDiGraph:
+    """The part of the road graph a stopping shuttle drives on.
+
+    Edges of the ``avoid`` classes (by default motorway and trunk: in Seoul the urban
+    expressways such as 강변북로 and 내부순환로, where a bus cannot stop) are dropped, and the
+    largest strongly connected component of the rest is kept.
+
+    Raises
+    ------
+    DesignError
+        If nothing is left.
+    """
+    if not avoid:
+        return G
+    bad = set(avoid)
+    keep = [(u, v, k) for u, v, k, h in G.edges(keys=True, data="highway") if h not in bad]
+    H = G.edge_subgraph(keep)
+    comps = list(nx.strongly_connected_components(H))
+    if not comps:
+        msg = f"No road is left after leaving out design.avoid_classes {sorted(bad)}."
+        raise DesignError(msg)
+    big = max(comps, key=lambda c: (len(c), -min(c)))
+    out = H.subgraph(big).copy()
+    log.info(
+        "shuttle graph: %d of %d nodes, %d of %d edges (without %s)",
+        out.number_of_nodes(),
+        G.number_of_nodes(),
+        out.number_of_edges(),
+        G.number_of_edges(),
+        ", ".join(sorted(bad)),
+    )
+    return out
 
 
 class _Infeasible(Exception):

@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import numpy as np
 from pyproj import Transformer
+import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 __all__ = [
     "METRIC_CRS",
@@ -43,12 +43,14 @@ def to_wgs84_xy(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarra
 
 def to_metric(geom: BaseGeometry) -> BaseGeometry:
     """Project a lon/lat shapely geometry to EPSG:5179 metres."""
-    return transform(_transformer("EPSG:4326", METRIC_CRS).transform, geom)
+    t = _transformer("EPSG:4326", METRIC_CRS)
+    return shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
 
 
 def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
     """Unproject an EPSG:5179 shapely geometry to lon/lat."""
-    return transform(_transformer(METRIC_CRS, "EPSG:4326").transform, geom)
+    t = _transformer(METRIC_CRS, "EPSG:4326")
+    return shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

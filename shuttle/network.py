@@ -45,9 +45,11 @@ Graph contract (the same for a fresh build and a cached load):
 
 Cache: the built graph is pickled to ``<cache_dir>/network-<key>.pickle`` (atomic write), keyed
 by a SHA-256 of the source files' identity (path, size, mtime; for tiles, of every tile read),
-the boundary file's identity, the districts, buffer, classes, speeds and
-:data:`NETWORK_VERSION`. A pickle loads in well under a second, where :func:`osmnx.load_graphml`
-takes several (see ``bench/network.py``); :func:`save_graphml` exports GraphML for GIS users.
+the boundary file's identity, the districts, buffer, classes, speeds, :data:`NETWORK_VERSION`
+and a hash of the code of this module and :mod:`shuttle.tiles`. ``G.graph["cache_path"]`` then
+names the cache file (set on the returned graph, not stored in the cache). A pickle loads in
+under a second, where :func:`osmnx.load_graphml` takes 4-6 s for nw3 (see ``bench/network.py``);
+:func:`save_graphml` exports GraphML for GIS users.
 The cache folder is trusted (pickle): ``cache_dir``, else ``$SHUTTLE_CACHE``, else
 ``~/.cache/shuttle``.
 """
@@ -258,7 +260,8 @@ def _filter_edges(
     big = int(np.argmax(sizes))
     masks.append(m & (label[e.u] == big) & (label[e.v] == big))
     dropped = []
-    for reason, before, after in zip(("class", "clip", "component"), masks, masks[1:], strict=False):
+    reasons = ("class", "clip", "component")
+    for reason, before, after in zip(reasons, masks[:-1], masks[1:], strict=True):
         gone = before & ~after
         dropped.append(
             (
@@ -382,9 +385,13 @@ def _check_tiles(zoom_dir: Path, zoom: int, need: list[tuple[int, int]]) -> None
     raise DataError(msg)
 
 
-def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def _haversine(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance in metres (earth radius 6,371,009 m, as osmnx)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    dl = np.radians(lon2 - lon1)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 2 * 6_371_009.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
@@ -493,9 +500,9 @@ def _prepare_osm(
     nodes = list(G.nodes)
     try:
         node_id = np.asarray(nodes, dtype=np.int64)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError) as err:
         msg = f"{where}: node ids must be integers"
-        raise DataError(msg) from e
+        raise DataError(msg) from err
     index = {n: i for i, n in enumerate(nodes)}
     lon = np.fromiter((float(G.nodes[n]["x"]) for n in nodes), dtype=np.float64, count=len(nodes))
     lat = np.fromiter((float(G.nodes[n]["y"]) for n in nodes), dtype=np.float64, count=len(nodes))
@@ -686,6 +693,15 @@ def _source_files(scenario: Scenario) -> list[list[Any]]:
     return files
 
 
+def _code_hash() -> str:
+    """Hash of this module and :mod:`shuttle.tiles`: a code change invalidates the cache."""
+    h = hashlib.sha256()
+    for mod in (__file__, tiles.__file__):
+        with contextlib.suppress(OSError):
+            h.update(Path(mod).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cache_path(scenario: Scenario, cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Return the cache file of a scenario's graph (it may not exist yet).
 
@@ -697,6 +713,7 @@ def cache_path(scenario: Scenario, cache_dir: str | os.PathLike[str] | None = No
     net = scenario.network
     payload = {
         "version": NETWORK_VERSION,
+        "code": _code_hash(),
         "osmnx": ox.__version__ if net.source != "tiles" else "",
         "source": net.source,
         "files": _source_files(scenario),
@@ -768,6 +785,7 @@ def load_graph(
         G = _load_cached(cpath)
         if G is not None:
             log.info("road graph loaded from cache %s", cpath)
+            G.graph["cache_path"] = str(cpath)
             return G
     G = _build(scenario, root, progress)
     if cpath is not None:
@@ -775,6 +793,7 @@ def load_graph(
             with atomic_path(cpath) as tmp, tmp.open("wb") as f:
                 pickle.dump(G, f, protocol=pickle.HIGHEST_PROTOCOL)
             log.info("road graph cached in %s", cpath)
+            G.graph["cache_path"] = str(cpath)
         except ShuttleError as e:  # an unwritable cache must not fail the build
             log.warning("cannot write the graph cache: %s", e)
     return G
@@ -840,7 +859,8 @@ def graph_info(G: nx.MultiDiGraph, scenario: Scenario) -> NetworkInfo:
         shapely.prepare(poly)
         inside = shapely.contains_xy(poly, mx, my) & (district == 0)
         district[inside] = code
-        by_node.append((code, names[code], int(shapely.contains_xy(poly, nxy[:, 0], nxy[:, 1]).sum())))
+        n_in = int(shapely.contains_xy(poly, nxy[:, 0], nxy[:, 1]).sum())
+        by_node.append((code, names[code], n_in))
     km_d = [(c, names[c], round(float(w[district == c].sum()), 3)) for c in polys]
     km_d.append((0, "outside", round(float(w[district == 0].sum()), 3)))
     cls = np.asarray([d["highway"] for d in data], dtype=object)

@@ -337,7 +337,12 @@ def _feature_name(props: dict[str, Any]) -> str:
 
 
 def _tile_segments(
-    layers: dict[str, Any], tx: int, ty: int, path: Path, names: dict[str, int], cls_index: dict[str, int]
+    layers: dict[str, Any],
+    tx: int,
+    ty: int,
+    path: Path,
+    names: dict[str, int],
+    cls_index: dict[str, int],
 ) -> tuple[dict[str, np.ndarray], int] | None:
     layer = layers.get("transportation")
     if layer is None or not len(layer.features):

@@ -415,9 +415,7 @@ def check_routes(problem: Problem, routes: Sequence[Sequence[int]]) -> tuple[str
     t = p.travel_min
     for k, r in enumerate(rs):
         if not p.min_nodes <= len(r) <= p.max_nodes:
-            out.append(
-                f"Route {k} has {len(r)} nodes, outside {p.min_nodes}..{p.max_nodes}."
-            )
+            out.append(f"Route {k} has {len(r)} nodes, outside {p.min_nodes}..{p.max_nodes}.")
         if len(set(r)) != len(r):
             out.append(f"Route {k} visits a node more than once (not a simple path).")
         for a, b in zip(r[:-1], r[1:], strict=True):
@@ -444,7 +442,8 @@ def check_routes(problem: Problem, routes: Sequence[Sequence[int]]) -> tuple[str
         missing = ", ".join(str(v + 1) for v in np.flatnonzero(~covered)[:10])
         out.append(f"{int((~covered).sum())} node(s) are on no route (1-based: {missing}).")
     # Connectivity of the transit graph: nodes joined when they share a route.
-    rows, cols = [], []
+    rows: list[int] = []
+    cols: list[int] = []
     for r in rs:
         if len(r) > 1:
             rows.extend(r[:-1])

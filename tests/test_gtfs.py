@@ -40,11 +40,10 @@ def make_plan(scenario: Scenario, design=None) -> Plan:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def scen() -> Scenario:
-    """nw3 service settings, from the first working day of 2026 (1 January is a holiday)."""
+    """nw3 service settings (service year 2027, from Monday 4 January)."""
     sc = load_scenario("nw3")
-    return dataclasses.replace(
-        sc, service=dataclasses.replace(sc.service, start_date=dt.date(2026, 1, 2))
-    )
+    assert sc.service.start_date == dt.date(2027, 1, 4)
+    return sc
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +140,8 @@ def test_validate_feed_errors(tmp_path: Path) -> None:
 
 
 def test_validate_feed_as_of(feed: Path) -> None:
-    late = gtfs.validate_feed(feed, as_of=dt.date(2026, 12, 20))
-    assert late.as_of == "2026-12-20"
+    late = gtfs.validate_feed(feed, as_of=dt.date(2027, 12, 20))
+    assert late.as_of == "2027-12-20"
     assert late.by_code("WARNING").get("feed_expiration_date30_days") == 1
 
 
@@ -184,7 +183,7 @@ def test_content(plan: Plan, feed: Path, scen: Scenario) -> None:
     info = _read(feed, "feed_info.txt")[0]
     assert info["feed_lang"] == "ko"
     assert "default_lang" not in info
-    assert (info["feed_start_date"], info["feed_end_date"]) == ("20260102", "20261231")
+    assert (info["feed_start_date"], info["feed_end_date"]) == ("20270104", "20271231")
 
 
 def test_route_colours_adjusted_for_contrast(feed: Path) -> None:
@@ -219,8 +218,8 @@ def test_calendar_and_holidays(feed: Path, scen: Scenario) -> None:
             ymd = day.strftime("%Y%m%d")
             expected |= {(day_type_of(day), ymd, "2"), ("sunday", ymd, "1")}
     assert exc == expected
-    if dt.date(2026, 9, 25) in lib:  # Chuseok, a Friday
-        assert {("weekday", "20260925", "2"), ("sunday", "20260925", "1")} <= exc
+    if dt.date(2027, 9, 15) in lib:  # Chuseok, a Wednesday
+        assert {("weekday", "20270915", "2"), ("sunday", "20270915", "1")} <= exc
 
 
 def test_translations_follow_spec(feed: Path, plan: Plan) -> None:
@@ -276,7 +275,7 @@ def test_feed_version_follows_content(plan: Plan, feed: Path, tmp_path: Path) ->
     )
     v2 = _read(gtfs.write_feed(changed, tmp_path / "c.zip"), "feed_info.txt")[0]["feed_version"]
     assert v1 != v2
-    assert v1.startswith("20260102-")
+    assert v1.startswith("20270104-")
 
 
 def test_folder_target(plan: Plan, tmp_path: Path) -> None:

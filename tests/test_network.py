@@ -1,4 +1,4 @@
-"""The road graph (shuttle.network): real tiles, small OSM/PBF/GraphML sources, cache, info, errors."""
+"""The road graph (shuttle.network): real tiles, small OSM/PBF/GraphML sources, cache, errors."""
 
 from __future__ import annotations
 
@@ -48,20 +48,29 @@ def _types(G: nx.MultiDiGraph) -> dict[str, set[str]]:
 
 
 def _check_contract(G: nx.MultiDiGraph, classes: tuple[str, ...]) -> None:
-    assert G.graph["crs"] == "epsg:4326" and G.graph["simplified"] is True
+    assert G.graph["crs"] == "epsg:4326"
+    assert G.graph["simplified"] is True
     for n, d in G.nodes(data=True):
         assert type(n) is int
-        assert type(d["x"]) is float and type(d["y"]) is float and type(d["street_count"]) is int
+        assert type(d["x"]) is float
+        assert type(d["y"]) is float
+        assert type(d["street_count"]) is int
     for u, v, k, d in G.edges(keys=True, data=True):
-        assert type(u) is int and type(v) is int and type(k) is int
-        assert type(d["length"]) is float and d["length"] > 0
+        assert type(u) is int
+        assert type(v) is int
+        assert type(k) is int
+        assert type(d["length"]) is float
+        assert d["length"] > 0
         assert isinstance(d["geometry"], LineString)
         assert d["geometry"].coords[0] == (G.nodes[u]["x"], G.nodes[u]["y"])
         assert d["geometry"].coords[-1] == (G.nodes[v]["x"], G.nodes[v]["y"])
-        assert type(d["highway"]) is str and d["highway"] in classes
+        assert type(d["highway"]) is str
+        assert d["highway"] in classes
         assert type(d["oneway"]) is bool
-        assert type(d["name"]) is str and type(d["brunnel"]) is str
-        assert type(d["speed_kph"]) is float and type(d["travel_time"]) is float
+        assert type(d["name"]) is str
+        assert type(d["brunnel"]) is str
+        assert type(d["speed_kph"]) is float
+        assert type(d["travel_time"]) is float
         assert math.isclose(d["travel_time"], d["length"] / (d["speed_kph"] / 3.6))
 
 
@@ -70,13 +79,9 @@ def _check_contract(G: nx.MultiDiGraph, classes: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("shuttle-cache")
-
-
-@pytest.fixture(scope="session")
-def tile_graph(scenario: Scenario, cache_dir: Path) -> nx.MultiDiGraph:
-    return network.load_graph(scenario, cache_dir=cache_dir)
+def tile_graph(road_graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The session's road graph of nw3 from the tiles (conftest ``road_graph``, ``cache_dir``)."""
+    return road_graph
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +89,9 @@ def tile_info(tile_graph: nx.MultiDiGraph, scenario: Scenario) -> network.Networ
     return network.graph_info(tile_graph, scenario)
 
 
-def test_tile_graph_is_one_strong_component(tile_graph: nx.MultiDiGraph, scenario: Scenario) -> None:
+def test_tile_graph_is_one_strong_component(
+    tile_graph: nx.MultiDiGraph, scenario: Scenario
+) -> None:
     assert nx.is_strongly_connected(tile_graph)
     _check_contract(tile_graph, scenario.network.classes)
     assert tile_graph.graph["source"] == "tiles"
@@ -97,7 +104,9 @@ def test_tile_graph_nodes_per_district(tile_graph: nx.MultiDiGraph, scenario: Sc
         assert shapely.contains_xy(poly, xy[:, 0], xy[:, 1]).sum() >= 3000, code
 
 
-def test_tile_graph_named_share(tile_graph: nx.MultiDiGraph, tile_info: network.NetworkInfo) -> None:
+def test_tile_graph_named_share(
+    tile_graph: nx.MultiDiGraph, tile_info: network.NetworkInfo
+) -> None:
     length = {c: [0.0, 0.0] for c in MAJOR}
     for *_, d in tile_graph.edges(data=True):
         if d["highway"] in MAJOR:
@@ -156,7 +165,10 @@ def test_offices_drive_within_detour_bounds(
 
 
 def test_cached_load_is_identical(
-    tile_graph: nx.MultiDiGraph, scenario: Scenario, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tile_graph: nx.MultiDiGraph,
+    scenario: Scenario,
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert network.cache_path(scenario, cache_dir).is_file()
 
@@ -176,15 +188,20 @@ def test_cache_key_depends_on_parameters(scenario: Scenario, tmp_path: Path) -> 
     base = network.cache_path(scenario, tmp_path)
     assert network.cache_path(scenario, tmp_path) == base
     other = [
-        dataclasses.replace(scenario, network=dataclasses.replace(scenario.network, buffer_m=300.0)),
-        dataclasses.replace(scenario, network=dataclasses.replace(scenario.network, classes=("primary",))),
+        dataclasses.replace(
+            scenario, network=dataclasses.replace(scenario.network, buffer_m=300.0)
+        ),
+        dataclasses.replace(
+            scenario, network=dataclasses.replace(scenario.network, classes=("primary",))
+        ),
         dataclasses.replace(scenario, districts=(11410, 11380)),
         dataclasses.replace(
             scenario, network=dataclasses.replace(scenario.network, speeds_kph=(("minor", 10.0),))
         ),
     ]
     keys = {network.cache_path(s, tmp_path) for s in other}
-    assert base not in keys and len(keys) == len(other)
+    assert base not in keys
+    assert len(keys) == len(other)
 
 
 def test_info_table(tile_info: network.NetworkInfo, scenario: Scenario) -> None:
@@ -204,9 +221,11 @@ def test_nearest_nodes_returns_the_node_itself(tile_graph: nx.MultiDiGraph) -> N
     lats = [tile_graph.nodes[n]["y"] for n in ids]
     lons = [tile_graph.nodes[n]["x"] for n in ids]
     got = network.nearest_nodes(tile_graph, lats, lons)
-    assert got.dtype == np.int64 and got.tolist() == ids
+    assert got.dtype == np.int64
+    assert got.tolist() == ids
     one = network.nearest_nodes(tile_graph, lats[0] + 1e-6, lons[0])
-    assert one.shape == (1,) and int(one[0]) == ids[0]
+    assert one.shape == (1,)
+    assert int(one[0]) == ids[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,11 +255,15 @@ def test_osm_source(osm_graph: nx.MultiDiGraph, scenario: Scenario) -> None:
     assert G.graph["source"] == "osm"
     hw = {d["highway"] for *_, d in G.edges(data=True)}
     assert hw == {"primary", "secondary", "tertiary", "minor"}  # service and footway dropped
-    assert 17 not in G and 19 not in G  # nodes only on the service road and the footway
+    assert 17 not in G
+    assert 19 not in G
     # oneway=yes: 5 -> 8 only; oneway=-1: 12 -> 9 only
-    assert G.has_edge(5, 6) and not G.has_edge(6, 5)
-    assert G.has_edge(12, 11) and not G.has_edge(11, 12)
-    assert _edge(G, 1, 2)["name"] == "월드컵로" and _edge(G, 1, 2)["osmid"] == 101
+    assert G.has_edge(5, 6)
+    assert not G.has_edge(6, 5)
+    assert G.has_edge(12, 11)
+    assert not G.has_edge(11, 12)
+    assert _edge(G, 1, 2)["name"] == "월드컵로"
+    assert _edge(G, 1, 2)["osmid"] == 101
     assert _edge(G, 2, 6)["highway"] == "minor"  # living_street
     assert _edge(G, 10, 9)["name"] == ""
     # 16-20 is a two-way bridge; 20-21-16 a link road beside it: parallel edges 20 -> 16
@@ -252,7 +275,9 @@ def test_osm_source(osm_graph: nx.MultiDiGraph, scenario: Scenario) -> None:
     assert _edge(G, 1, 2)["speed_kph"] == scenario.network.speed_for("primary")
 
 
-def test_bz2_osm_source(osm_graph: nx.MultiDiGraph, scenario: Scenario, tiny_osm: Path, tmp_path: Path) -> None:
+def test_bz2_osm_source(
+    osm_graph: nx.MultiDiGraph, scenario: Scenario, tiny_osm: Path, tmp_path: Path
+) -> None:
     p = tmp_path / "tiny.osm.bz2"
     p.write_bytes(bz2.compress(tiny_osm.read_bytes()))
     G = network.load_graph(_with_source(scenario, "osm", p), use_cache=False)
@@ -282,21 +307,32 @@ def test_graphml_source_from_osmnx(
     G = network.load_graph(_with_source(scenario, "graphml", p), use_cache=False)
     _check_contract(G, scenario.network.classes)
     assert G.graph["source"] == "graphml"
-    assert {d["highway"] for *_, d in G.edges(data=True)} == {"primary", "secondary", "tertiary", "minor"}
+    assert {d["highway"] for *_, d in G.edges(data=True)} == {
+        "primary",
+        "secondary",
+        "tertiary",
+        "minor",
+    }
     assert math.isclose(
         G.graph["build_report"].km, osm_graph.graph["build_report"].km, rel_tol=1e-6
     )
 
 
-def test_own_graphml_export_round_trip(osm_graph: nx.MultiDiGraph, scenario: Scenario, tmp_path: Path) -> None:
+def test_own_graphml_export_round_trip(
+    osm_graph: nx.MultiDiGraph, scenario: Scenario, tmp_path: Path
+) -> None:
     p = network.save_graphml(osm_graph, tmp_path / "out" / "tiny.graphml")
     assert ox.load_graphml(p).number_of_edges() == osm_graph.number_of_edges()
     G = network.load_graph(_with_source(scenario, "graphml", p), use_cache=False)
     assert _types(G) == _types(osm_graph)
-    assert sorted(G.edges(keys=False, data="name")) == sorted(osm_graph.edges(keys=False, data="name"))
+    assert sorted(G.edges(keys=False, data="name")) == sorted(
+        osm_graph.edges(keys=False, data="name")
+    )
 
 
-def test_osm_cache_round_trip(scenario: Scenario, tiny_osm: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_osm_cache_round_trip(
+    scenario: Scenario, tiny_osm: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     sc = _with_source(scenario, "osm", tiny_osm)
     fresh = network.load_graph(sc, cache_dir=tmp_path)
     with caplog.at_level(logging.INFO, logger="shuttle.network"):
@@ -318,8 +354,10 @@ def test_osm_cache_round_trip(scenario: Scenario, tiny_osm: Path, tmp_path: Path
 def test_osm_info(osm_graph: nx.MultiDiGraph, scenario: Scenario) -> None:
     info = network.graph_info(osm_graph, scenario)
     mapo = dict((c, km) for c, _, km in info.km_by_district)[11440]
-    assert math.isclose(mapo, info.road_km) and info.road_km > 1.0
-    assert 0.5 < info.named_share < 1.0 and info.named_share_major == 1.0
+    assert math.isclose(mapo, info.road_km)
+    assert info.road_km > 1.0
+    assert 0.5 < info.named_share < 1.0
+    assert info.named_share_major == 1.0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -342,7 +380,9 @@ def test_missing_file(scenario: Scenario, tmp_path: Path, source: str) -> None:
         ("graphml", "bad.graphml", b"<graphml><graph><node id="),
     ],
 )
-def test_corrupt_file(scenario: Scenario, tmp_path: Path, source: str, name: str, content: bytes) -> None:
+def test_corrupt_file(
+    scenario: Scenario, tmp_path: Path, source: str, name: str, content: bytes
+) -> None:
     p = tmp_path / name
     p.write_bytes(content)
     with pytest.raises(DataError, match=str(p)) as err:

@@ -114,7 +114,9 @@ def hand_scenario(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def hand_graph(hand_scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> nx.MultiDiGraph:
+def hand_graph(
+    hand_scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
+) -> nx.MultiDiGraph:
     return network.load_graph(hand_scenario, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
@@ -137,12 +139,14 @@ def test_hand_graph_is_one_strong_component(hand_graph: nx.MultiDiGraph) -> None
 def test_shared_vertex_joins_and_crossing_bridge_does_not(hand_graph: nx.MultiDiGraph) -> None:
     G = hand_graph
     ab = _node(G, 1500, 2000)
-    assert ab in G and G.nodes[ab]["street_count"] == 4
+    assert ab in G
+    assert G.nodes[ab]["street_count"] == 4
     # the bridge F passes over A at (2000, 2000), which is no vertex of A: no node there
     for level in range(4):
         assert _node(G, 2000, 2000, level) not in G
     bridge = [d for *_, d in G.edges(data=True) if d["name"] == "다리로"]
-    assert bridge and all(d["brunnel"] == "bridge" for d in bridge)
+    assert bridge
+    assert all(d["brunnel"] == "bridge" for d in bridge)
 
 
 def test_tunnel_sharing_an_inner_vertex_does_not_join(hand_graph: nx.MultiDiGraph) -> None:
@@ -175,10 +179,12 @@ def test_bridge_end_on_inner_vertex_joins(hand_graph: nx.MultiDiGraph) -> None:
 def test_oneway_honoured(hand_graph: nx.MultiDiGraph) -> None:
     G = hand_graph
     d0, d1 = _node(G, 1500, 1000), _node(G, 2000, 1000)
-    assert G.has_edge(d0, d1) and not G.has_edge(d1, d0)
+    assert G.has_edge(d0, d1)
+    assert not G.has_edge(d1, d0)
     assert all(d["oneway"] for d in G.get_edge_data(d0, d1).values())
     e0, e1 = _node(G, 2000, 3000), _node(G, 1500, 3000)
-    assert G.has_edge(e0, e1) and not G.has_edge(e1, e0)
+    assert G.has_edge(e0, e1)
+    assert not G.has_edge(e1, e0)
 
 
 def test_names_by_geometry_and_by_segment(hand_graph: nx.MultiDiGraph) -> None:
@@ -186,7 +192,9 @@ def test_names_by_geometry_and_by_segment(hand_graph: nx.MultiDiGraph) -> None:
     c_mid, c_low, c_top = _node(G, 2500, 2000), _node(G, 2500, 3000), _node(G, 2500, 1000)
     assert {d["name"] for d in G.get_edge_data(c_mid, c_low).values()} == {"부분로"}
     assert {d["name"] for d in G.get_edge_data(c_top, c_mid).values()} == {""}
-    assert {d["name"] for d in G.get_edge_data(_node(G, 1000, 2000), _node(G, 1500, 2000)).values()} == {"가로"}
+    assert {
+        d["name"] for d in G.get_edge_data(_node(G, 1000, 2000), _node(G, 1500, 2000)).values()
+    } == {"가로"}
 
 
 def test_road_across_tile_edge_joins_once(hand_graph: nx.MultiDiGraph) -> None:
@@ -209,7 +217,9 @@ def test_missing_tile_is_a_data_error(hand_scenario: Scenario, tmp_path: Path) -
     root = _write_tile_folder(tmp_path, hand_scenario)
     victim = tiles.tile_path(root / "14", TX, TY + 1)
     victim.unlink()
-    sc = dataclasses.replace(hand_scenario, network=dataclasses.replace(hand_scenario.network, path=str(root)))
+    sc = dataclasses.replace(
+        hand_scenario, network=dataclasses.replace(hand_scenario.network, path=str(root))
+    )
     with pytest.raises(DataError, match=f"{TY + 1}.pbf: tile missing"):
         network.load_graph(sc, cache_dir=tmp_path / "cache")
 
@@ -217,7 +227,9 @@ def test_missing_tile_is_a_data_error(hand_scenario: Scenario, tmp_path: Path) -
 def test_corrupt_tile_is_a_data_error(hand_scenario: Scenario, tmp_path: Path) -> None:
     root = _write_tile_folder(tmp_path, hand_scenario)
     tiles.tile_path(root / "14", TX, TY).write_bytes(b"\xff\xfe not a tile \x00\x01")
-    sc = dataclasses.replace(hand_scenario, network=dataclasses.replace(hand_scenario.network, path=str(root)))
+    sc = dataclasses.replace(
+        hand_scenario, network=dataclasses.replace(hand_scenario.network, path=str(root))
+    )
     with pytest.raises(DataError, match=f"{TY}.pbf: not a valid vector tile"):
         network.load_graph(sc, use_cache=False)
 
@@ -235,7 +247,8 @@ def test_districts_outside_the_tiles(hand_scenario: Scenario, tmp_path: Path) ->
 
 def test_missing_tile_folder(hand_scenario: Scenario, tmp_path: Path) -> None:
     sc = dataclasses.replace(
-        hand_scenario, network=dataclasses.replace(hand_scenario.network, path=str(tmp_path / "nope"))
+        hand_scenario,
+        network=dataclasses.replace(hand_scenario.network, path=str(tmp_path / "nope")),
     )
     with pytest.raises(DataError, match="tile folder not found"):
         network.load_graph(sc, use_cache=False)
@@ -253,7 +266,9 @@ def test_decoder_matches_mapbox_vector_tile(data_dir: Path) -> None:
         feats = [f for f in layers[name].features if f.type in (1, 2)]
         v = tiles._decode_vertices(feats, p)
         mine: dict[int, list[list[list[int]]]] = {}
-        for x, y, f, part in zip(v.x.tolist(), v.y.tolist(), v.feature.tolist(), v.part.tolist(), strict=True):
+        for x, y, f, part in zip(
+            v.x.tolist(), v.y.tolist(), v.feature.tolist(), v.part.tolist(), strict=True
+        ):
             parts = mine.setdefault(f, [])
             if not parts or parts[-1][0] != part:
                 parts.append([part, []])
@@ -278,8 +293,12 @@ def test_segments_are_kept_once_across_tiles(data_dir: Path) -> None:
     union = set()
     for x, y in block:
         one = tiles.read_road_segments(zdir, [(x, y)])
-        union |= set(zip(one.ax.tolist(), one.ay.tolist(), one.bx.tolist(), one.by.tolist()))
-    both = set(zip(seg.ax.tolist(), seg.ay.tolist(), seg.bx.tolist(), seg.by.tolist()))
+        union |= set(
+            zip(one.ax.tolist(), one.ay.tolist(), one.bx.tolist(), one.by.tolist(), strict=False)
+        )
+    both = set(
+        zip(seg.ax.tolist(), seg.ay.tolist(), seg.bx.tolist(), seg.by.tolist(), strict=False)
+    )
     assert both == union
     # the segments of one tile crossing its edge are also in the neighbour's own copy
     crossing = (seg.ax // 4096 != seg.bx // 4096) | (seg.ay // 4096 != seg.by // 4096)
@@ -293,7 +312,8 @@ def test_read_pois_finds_the_district_offices(data_dir: Path) -> None:
     offices = {p.name: p for p in pois if p.cls == "town_hall" and p.name.endswith("구청")}
     assert {"서대문구청", "은평구청", "마포구청"} <= set(offices)
     sdm = offices["서대문구청"]
-    assert abs(sdm.lat - 37.5792) < 0.001 and abs(sdm.lon - 126.9368) < 0.001  # y is not flipped
+    assert abs(sdm.lat - 37.5792) < 0.001
+    assert abs(sdm.lon - 126.9368) < 0.001
     assert all(126.85 <= p.lon <= 126.98 and 37.53 <= p.lat <= 37.67 for p in pois)
 
 

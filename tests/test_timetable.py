@@ -285,13 +285,13 @@ def test_holidays_run_sunday_service(scen: Scenario, tt: Timetable) -> None:
             assert (ymd, "sunday", 1) in exc
     assert len(exc) == 2 * sum(1 for d in in_period if day_type_of(d) != "sunday")
     # the cases named in the issue, when the library lists them
-    for day in (dt.date(2026, 9, 25), dt.date(2026, 3, 2)):
+    for day in (dt.date(2027, 9, 15), dt.date(2027, 3, 1)):
         if day in lib:
             ymd = day.strftime("%Y%m%d")
             assert (ymd, "weekday", 2) in exc
             assert (ymd, "sunday", 1) in exc
-    if dt.date(2026, 3, 1) in lib:  # Samiljeol falls on a Sunday in 2026: nothing to change
-        assert not any(e[0] == "20260301" for e in exc)
+    if dt.date(2027, 10, 3) in lib:  # Gaecheonjeol falls on a Sunday in 2027: nothing to change
+        assert not any(e[0] == "20271003" for e in exc)
     # date counts add up to the period
     assert sum(n for _, n in cal.dates) == (svc.end_date - svc.start_date).days + 1
 
