@@ -47,3 +47,11 @@ def road_graph(scenario: Scenario, cache_dir: Path):  # noqa: ANN201
     from shuttle import network
 
     return network.load_graph(scenario, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def designs(road_graph, scenario: Scenario):  # noqa: ANN001, ANN201
+    """The default scenario designed by each method (at most two designs per session)."""
+    from shuttle import design
+
+    return {m: design.design_network(road_graph, scenario, method=m) for m in design.ALGORITHMS}

@@ -20,12 +20,6 @@ from shuttle.model import Design
 # fixtures: at most two designs of the default network per session
 
 
-@pytest.fixture(scope="session")
-def designs(road_graph: nx.MultiDiGraph, scenario: Scenario) -> dict[str, Design]:
-    """The default scenario designed by each method."""
-    return {m: design.design_network(road_graph, scenario, method=m) for m in design.ALGORITHMS}
-
-
 @pytest.fixture(params=sorted(design.ALGORITHMS))
 def method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
