@@ -917,7 +917,9 @@ def design_network(
     zones = tuple(dem.zones)
     trips = np.asarray(dem.trips, dtype=float)
     router = UTurnFreeRouter(G, rm)
-    index = stops_mod.build_stop_index(G, stops_mod.read_bus_stops(scenario))
+    index = stops_mod.build_stop_index(
+        G, stops_mod.read_bus_stops(scenario), landmarks=places_mod.landmarks(scenario)
+    )
     step(progress, stage, 1, 5)
     cnodes = tuple(int(v) for v in dem.centroid_nodes)
     failure: DesignError | None = None

@@ -24,6 +24,8 @@ The English name is the anchor's ``name_en``, else :func:`shuttle.names.english_
 
 from __future__ import annotations
 
+import re
+
 import csv
 import logging
 from collections.abc import Sequence
@@ -41,7 +43,9 @@ from .model import Place
 
 __all__ = [
     "BUS_STOPS_FILE",
+    "LANDMARK_CLASSES",
     "POI_TILES",
+    "landmarks",
     "STATIONS_FILE",
     "BusStop",
     "Station",
@@ -305,6 +309,42 @@ def _tile_dir(scenario: Scenario) -> Path:
     if scenario.network.source == "tiles":
         return scenario.data_path(scenario.network.path)
     return scenario.data_path(POI_TILES)
+
+
+#: POI classes that make good names for new stops (public landmarks residents know).
+LANDMARK_CLASSES = frozenset(
+    {
+        "school", "college", "library", "town_hall", "police", "post", "hospital", "park",
+        "museum", "stadium", "fire_station", "station", "art_gallery", "attraction", "theatre",
+        "cinema", "mall", "monument",
+    }
+)
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def landmarks(scenario: Scenario) -> tuple[PoiLike, ...]:
+    """Named public landmarks in the study area (tile POIs), to name new stops after.
+
+    Only POIs of :data:`LANDMARK_CLASSES` with a Korean name of at most 14 characters and no
+    separators are kept; without vector tiles in the data directory there are none.
+    """
+    from . import tiles
+
+    tile_dir = _tile_dir(scenario)
+    if not tile_dir.is_dir():
+        return ()
+    area = areas.study_area(scenario)
+    out = []
+    for p in tiles.read_pois(tile_dir, bbox_lonlat=tuple(area.bounds)):
+        name = p.name.strip()
+        if (
+            p.cls in LANDMARK_CLASSES
+            and _HANGUL.search(name)
+            and len(name) <= 14
+            and not re.search(r"[\s,()/·.]", name)
+        ):
+            out.append(p)
+    return tuple(out)
 
 
 def resolve_places(

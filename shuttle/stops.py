@@ -112,6 +112,8 @@ MAX_STOP_OFFSET_M = 15.0
 #: Deviation from the target spacing (m) charged for each new stop in the placement programme.
 NEW_STOP_PENALTY_M = 300.0
 NEW_SUFFIX = " (신설)"
+#: A new stop is named after a landmark within this distance, metres.
+LANDMARK_M = 150.0
 #: Road classes and ``brunnel`` values where no stop is snapped or created.
 NO_STOP_CLASSES = frozenset({"motorway", "trunk"})
 NO_STOP_BRUNNELS = frozenset({"tunnel", "bridge"})
@@ -219,6 +221,8 @@ class StopIndex:
     snapped: tuple[SnappedStop, ...]  # sorted by ARS
     unsnapped: tuple[BusStop, ...]  # no edge within reach (and virtual stops), sorted by ARS
     tree: cKDTree | None  # over (x, y) of ``snapped``, to name new stops
+    landmark_names: tuple[str, ...] = ()  # landmarks to name new stops after
+    landmark_tree: cKDTree | None = None  # over their EPSG:5179 (x, y)
 
     @property
     def share_snapped(self) -> float:
@@ -235,7 +239,11 @@ class StopIndex:
 
 
 def build_stop_index(
-    G: nx.MultiDiGraph, bus_stops: Sequence[BusStop], *, max_snap_m: float = 40.0
+    G: nx.MultiDiGraph,
+    bus_stops: Sequence[BusStop],
+    *,
+    max_snap_m: float = 40.0,
+    landmarks: Sequence[Any] = (),
 ) -> StopIndex:
     """Snap bus stops to the directed road edges they serve.
 
@@ -247,6 +255,9 @@ def build_stop_index(
         Stops to snap, e.g. :func:`read_bus_stops`.
     max_snap_m
         Farthest a stop may stand from its edge, metres.
+    landmarks
+        Named places (``name``, ``lat``, ``lon``) to name new stops after, e.g.
+        :func:`shuttle.places.landmarks`.
 
     Returns
     -------
@@ -326,7 +337,14 @@ def build_stop_index(
         max_snap_m,
         len(virtual),
     )
+    lm = sorted({(p.name, round(p.lat, 7), round(p.lon, 7)) for p in landmarks})
+    lm_tree = None
+    if lm:
+        lx, ly = geo.to_metric_xy(np.array([p[2] for p in lm]), np.array([p[1] for p in lm]))
+        lm_tree = cKDTree(np.column_stack([lx, ly]))
     return StopIndex(
+        landmark_names=tuple(p[0] for p in lm),
+        landmark_tree=lm_tree,
         by_edge={
             e: tuple(sorted(v, key=lambda s: (s.offset_m, s.stop.ars))) for e, v in by_edge.items()
         },
@@ -482,9 +500,18 @@ def _choose_between(
 
 
 def _new_name(path: _Path, index: StopIndex, edge: int, x: float, y: float) -> str:
+    """Name a new stop as residents would: the nearest landmark, else the road, else a stop.
+
+    Names are one word where possible (a landmark such as "가재울초등학교", or the road name
+    "성산로"), which is also what the canonical GTFS mixed-case rule accepts for Hangul text.
+    """
+    if index.landmark_tree is not None:
+        d, i = index.landmark_tree.query([x, y], distance_upper_bound=LANDMARK_M)
+        if np.isfinite(d):
+            return index.landmark_names[int(i)]
     road = _road_name(path.data[edge])
     if road:
-        return road + NEW_SUFFIX
+        return road
     near = index.nearest(x, y, 300.0)
     if near is not None:
         return f"{near.stop.name_ko} 부근{NEW_SUFFIX}"
