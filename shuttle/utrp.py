@@ -42,6 +42,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from . import _utrp_ops as ops
+from ._utrp_ops import Problem, RouteSet
 from .errors import DataError, DesignError
 from .log import ProgressFn
 
@@ -61,8 +62,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: A route set: each route a tuple of 0-based node ids.
-RouteSet = tuple[tuple[int, ...], ...]
 
 #: Standard constraints (routes, min nodes, max nodes) of the benchmark instances (Mumford 2013).
 BENCHMARK_CONSTRAINTS: dict[str, tuple[int, int, int]] = {
@@ -78,98 +77,6 @@ BENCHMARK_CONSTRAINTS: dict[str, tuple[int, int, int]] = {
 # Tie-break weight added to every boarding so that, among equally fast paths, the one with the
 # fewest transfers is found. Path costs closer than about 1e-6 min x boardings count as ties.
 _TIE_EPS = 1e-7
-
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """A UTRP instance: network, demand and route-set constraints.
-
-    Attributes
-    ----------
-    name
-        Instance name (used in logs and file names).
-    travel_min
-        ``(n, n)`` direct link travel time in minutes; ``np.inf`` where there is no link, 0 on
-        the diagonal. May be asymmetric (one-way streets).
-    demand
-        ``(n, n)`` trips from row node to column node; 0 on the diagonal.
-    n_routes
-        Number of routes in a route set.
-    min_nodes, max_nodes
-        Bounds on the number of nodes of one route.
-    terminals
-        Boolean ``(n,)`` mask of the nodes where a route may start or end; ``None`` = all.
-    max_route_min
-        Optional cap on the one-way time of a route (each direction), minutes.
-    transfer_penalty
-        Minutes added to a trip per transfer.
-    coords
-        Optional ``(n, 2)`` node coordinates, for plots and heuristics.
-    """
-
-    name: str
-    travel_min: np.ndarray
-    demand: np.ndarray
-    n_routes: int
-    min_nodes: int
-    max_nodes: int
-    terminals: np.ndarray | None = None
-    max_route_min: float | None = None
-    transfer_penalty: float = 5.0
-    coords: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        """Check shapes and bounds; raise :class:`DesignError` on an inconsistent problem."""
-        t = np.asarray(self.travel_min, dtype=float)
-        d = np.asarray(self.demand, dtype=float)
-        n = t.shape[0] if t.ndim == 2 else -1
-        if t.ndim != 2 or t.shape != (n, n) or n < 2:
-            msg = f"Problem {self.name!r}: travel_min must be a square (n, n) matrix, n >= 2."
-            raise DesignError(msg)
-        if d.shape != (n, n):
-            msg = f"Problem {self.name!r}: demand has shape {d.shape}, expected {(n, n)}."
-            raise DesignError(msg)
-        if np.any(np.isnan(t)) or np.any(t < 0):
-            msg = f"Problem {self.name!r}: travel_min has NaN or negative entries."
-            raise DesignError(msg)
-        if np.any(~np.isfinite(d)) or np.any(d < 0):
-            msg = f"Problem {self.name!r}: demand must be finite and non-negative."
-            raise DesignError(msg)
-        if not 2 <= self.min_nodes <= self.max_nodes:
-            msg = (
-                f"Problem {self.name!r}: need 2 <= min_nodes <= max_nodes, got "
-                f"{self.min_nodes}..{self.max_nodes}."
-            )
-            raise DesignError(msg)
-        if self.n_routes < 1:
-            msg = f"Problem {self.name!r}: n_routes must be >= 1, got {self.n_routes}."
-            raise DesignError(msg)
-        if self.transfer_penalty < 0:
-            msg = f"Problem {self.name!r}: transfer_penalty must be >= 0."
-            raise DesignError(msg)
-        if self.terminals is not None and np.asarray(self.terminals).shape != (n,):
-            msg = f"Problem {self.name!r}: terminals must be a boolean mask of length {n}."
-            raise DesignError(msg)
-        if self.coords is not None and np.asarray(self.coords).shape != (n, 2):
-            msg = f"Problem {self.name!r}: coords must have shape {(n, 2)}."
-            raise DesignError(msg)
-        t = t.copy()
-        np.fill_diagonal(t, 0.0)
-        d = d.copy()
-        np.fill_diagonal(d, 0.0)
-        t.flags.writeable = False
-        d.flags.writeable = False
-        object.__setattr__(self, "travel_min", t)
-        object.__setattr__(self, "demand", d)
-        if self.terminals is not None:
-            term = np.asarray(self.terminals, dtype=bool).copy()
-            term.flags.writeable = False
-            object.__setattr__(self, "terminals", term)
-
-    @property
-    def n(self) -> int:
-        """Number of nodes."""
-        return int(self.travel_min.shape[0])
 
 
 @dataclass(frozen=True)
