@@ -238,6 +238,14 @@ class StopIndex:
         return None if not np.isfinite(d) else self.snapped[int(i)]
 
 
+def _landmark_index(landmarks: Sequence[Any]) -> tuple[tuple[str, ...], cKDTree | None]:
+    lm = sorted({(p.name, round(p.lat, 7), round(p.lon, 7)) for p in landmarks})
+    if not lm:
+        return (), None
+    lx, ly = geo.to_metric_xy(np.array([p[2] for p in lm]), np.array([p[1] for p in lm]))
+    return tuple(p[0] for p in lm), cKDTree(np.column_stack([lx, ly]))
+
+
 def build_stop_index(
     G: nx.MultiDiGraph,
     bus_stops: Sequence[BusStop],
@@ -269,7 +277,7 @@ def build_stop_index(
     virtual = [s for s in sorted(bus_stops) if s.kind == VIRTUAL_KIND]
     if not edges or not real:
         log.warning("nothing to snap: %d edges, %d stops", len(edges), len(real))
-        return StopIndex({}, (), tuple(sorted(real + virtual)), None)
+        return StopIndex({}, (), tuple(sorted(real + virtual)), None, *_landmark_index(landmarks))
     data = [G.edges[e] for e in edges]
     lines = _metric_lines(
         [_edge_lonlat(G, u, v, d) for (u, v, _), d in zip(edges, data, strict=True)]
@@ -337,13 +345,9 @@ def build_stop_index(
         max_snap_m,
         len(virtual),
     )
-    lm = sorted({(p.name, round(p.lat, 7), round(p.lon, 7)) for p in landmarks})
-    lm_tree = None
-    if lm:
-        lx, ly = geo.to_metric_xy(np.array([p[2] for p in lm]), np.array([p[1] for p in lm]))
-        lm_tree = cKDTree(np.column_stack([lx, ly]))
+    lm_names, lm_tree = _landmark_index(landmarks)
     return StopIndex(
-        landmark_names=tuple(p[0] for p in lm),
+        landmark_names=lm_names,
         landmark_tree=lm_tree,
         by_edge={
             e: tuple(sorted(v, key=lambda s: (s.offset_m, s.stop.ars))) for e, v in by_edge.items()

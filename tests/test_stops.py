@@ -172,7 +172,7 @@ def test_new_stops_where_there_is_no_bus_stop(scenario: Scenario) -> None:
     assert ps[-1].terminal
     assert not any(p.terminal for p in ps[1:-1])
     assert all(p.ars is None for p in ps)
-    assert all(p.name_ko == "테스트로 (신설)" for p in ps)
+    assert all(p.name_ko == "테스트로" for p in ps)  # no landmark near: the road's name
     g = gaps(ps)
     assert g.min() >= scenario.stops.min_spacing_m
     assert g.max() <= scenario.stops.max_spacing_m
@@ -295,6 +295,22 @@ def test_real_paths_spacing_and_real_stop_share(
     assert n_real / n_all > 0.7  # measured 30 of 39 (77 %)
 
 
+def test_new_stop_named_after_a_landmark(scenario: Scenario) -> None:
+    """A new stop within 150 m of a landmark takes its name; the others keep the road's."""
+    from types import SimpleNamespace
+
+    G, path = road(3000.0)
+    plain = stops.place_stops(G, path, stops.build_stop_index(G, []), scenario)
+    target = plain[len(plain) // 2]
+    school = SimpleNamespace(name="테스트초등학교", lat=target.lat + 0.0005, lon=target.lon)
+    idx = stops.build_stop_index(G, [], landmarks=[school])
+    named = stops.place_stops(G, path, idx, scenario)
+    assert [p.dist_m for p in named] == [p.dist_m for p in plain]
+    assert named[len(named) // 2].name_ko == "테스트초등학교"
+    assert sum(p.name_ko == "테스트초등학교" for p in named) == 1
+    assert {p.name_ko for p in named} == {"테스트초등학교", "테스트로"}
+
+
 def test_new_stops_only_on_stoppable_roads(real_routes: dict, road_graph: nx.MultiDiGraph) -> None:
     for path, ps in real_routes.values():
         for p in ps:
@@ -302,7 +318,7 @@ def test_new_stops_only_on_stoppable_roads(real_routes: dict, road_graph: nx.Mul
                 u, v = path[p.edge_index], path[p.edge_index + 1]
                 k = min(road_graph[u][v], key=lambda k: (road_graph[u][v][k]["travel_time"], k))
                 assert stops.stoppable(road_graph.edges[u, v, k])
-                assert p.name_ko.endswith(" (신설)") or p.anchor
+                assert re.search("[가-힣]", p.name_ko), p  # a landmark, the road or the anchor
 
 
 # ----------------------------------------------------------------------------------------------
