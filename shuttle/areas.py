@@ -3,7 +3,8 @@
 Files (relative to the data directory, see ``SOURCES.md`` there):
 
 * ``boundaries/seoul_municipalities_juso2015.geojson``: gu polygons, property ``SIG_CD``;
-* ``boundaries/seoul_admdong_vuski_2021-04.geojson``: dong polygons, ``adm_cd2``, ``adm_nm``, ``sgg``;
+* ``boundaries/seoul_admdong_vuski_2021-04.geojson``: dong polygons (``adm_cd2``, ``adm_nm``,
+  ``sgg``);
 * ``demand/seoul_dong_population_2021q2.tsv``: dong population, joined by name.
 """
 

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 def _configure_logging(verbosity: int) -> None:
     level = max(10, 30 - 10 * verbosity)
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("shuttle").setLevel(level)
 
 
@@ -57,7 +59,9 @@ def _errors(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except ShuttleError as e:
-            raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
+            raise click.ClickException(
+                str(e).splitlines()[0] if str(e) else type(e).__name__
+            ) from e
 
     return wrapper  # type: ignore[return-value]
 
@@ -130,18 +134,24 @@ def _graph(obj: Ctx, scen: Scenario, *, online: bool = False, refresh: bool = Fa
 
     if online:
         scen = pipeline.scenario_with_source(scen, "online")
-    return pipeline.build_network(scen, cache_dir=obj.cache_dir, refresh=refresh,
-                                  progress=obj.progress)
+    return pipeline.build_network(
+        scen, cache_dir=obj.cache_dir, refresh=refresh, progress=obj.progress
+    )
 
 
 @network.command("build")
 @_network_options
-@click.option("--graphml", "graphml_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also export the graph as GraphML to this file.")
+@click.option(
+    "--graphml",
+    "graphml_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also export the graph as GraphML to this file.",
+)
 @click.pass_obj
 @_errors
-def network_build(obj: Ctx, scenario_name: str, online: bool, refresh: bool,
-                  graphml_out: Path | None) -> None:
+def network_build(
+    obj: Ctx, scenario_name: str, online: bool, refresh: bool, graphml_out: Path | None
+) -> None:
     """Build the drivable road graph of the scenario's districts (cached)."""
     from . import network as net
 
@@ -173,10 +183,19 @@ def network_info(obj: Ctx, scenario_name: str, online: bool, refresh: bool) -> N
 
 @main.command()
 @scenario_opt
-@click.option("--method", type=click.Choice(["greedy", "anneal"]), default=None,
-              help="Design method (default: the scenario's).")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
-              show_default=True, help="Folder for <scenario>.routes.json and .geojson.")
+@click.option(
+    "--method",
+    type=click.Choice(["greedy", "anneal"]),
+    default=None,
+    help="Design method (default: the scenario's).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="gtfs_out",
+    show_default=True,
+    help="Folder for <scenario>.routes.json and .geojson.",
+)
 @click.pass_obj
 @_errors
 def design(obj: Ctx, scenario_name: str, method: str | None, out_dir: Path) -> None:
@@ -206,8 +225,12 @@ def _plan(obj: Ctx, scen: Scenario) -> Any:
 
 @main.command()
 @scenario_opt
-@click.option("--gtfs-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
-              show_default=True)
+@click.option(
+    "--gtfs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="gtfs_out",
+    show_default=True,
+)
 @click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
 @click.pass_obj
 @_errors
@@ -225,8 +248,12 @@ def export(obj: Ctx, scenario_name: str, gtfs_dir: Path, frequencies: bool) -> N
 
 @main.command("map")
 @scenario_opt
-@click.option("--maps-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
-              show_default=True)
+@click.option(
+    "--maps-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="maps",
+    show_default=True,
+)
 @click.pass_obj
 @_errors
 def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
@@ -241,8 +268,9 @@ def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1)
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
-              show_default=True)
+@click.option(
+    "--out-dir", type=click.Path(file_okay=False, path_type=Path), default="maps", show_default=True
+)
 @click.pass_obj
 @_errors
 def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
@@ -256,10 +284,18 @@ def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
 
 @main.command()
 @scenario_opt
-@click.option("--gtfs-dir", type=click.Path(file_okay=False, path_type=Path), default="gtfs_out",
-              show_default=True)
-@click.option("--maps-dir", type=click.Path(file_okay=False, path_type=Path), default="maps",
-              show_default=True)
+@click.option(
+    "--gtfs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="gtfs_out",
+    show_default=True,
+)
+@click.option(
+    "--maps-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="maps",
+    show_default=True,
+)
 @click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
 @click.pass_obj
 @_errors
@@ -268,9 +304,14 @@ def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequenci
     from . import pipeline
 
     scen = obj.scenario(scenario_name)
-    out = pipeline.run_plan(scen, gtfs_dir=gtfs_dir, maps_dir=maps_dir,
-                            cache_dir=obj.cache_dir, frequencies=frequencies,
-                            progress=obj.progress)
+    out = pipeline.run_plan(
+        scen,
+        gtfs_dir=gtfs_dir,
+        maps_dir=maps_dir,
+        cache_dir=obj.cache_dir,
+        frequencies=frequencies,
+        progress=obj.progress,
+    )
     click.echo(f"GTFS feed: {out.feed}")
     for p in out.design:
         click.echo(f"route set: {p}")
@@ -296,16 +337,34 @@ def validate(obj: Ctx, feed: Path) -> None:
 
 @main.command()
 @scenario_opt
-@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=V1,V2",
-              help="A grid axis, e.g. design.routes=4,6,8 (repeat for more axes).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler address (default: local threads).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="CSV file (default: gtfs_out/<scenario>.sweep.csv).")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="SECTION.KEY=V1,V2",
+    help="A grid axis, e.g. design.routes=4,6,8 (repeat for more axes).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler address (default: local threads).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file (default: gtfs_out/<scenario>.sweep.csv).",
+)
 @click.pass_obj
 @_errors
-def sweep(obj: Ctx, scenario_name: str, assignments: tuple[str, ...], scheduler: str | None,
-          out: Path | None) -> None:
+def sweep(
+    obj: Ctx,
+    scenario_name: str,
+    assignments: tuple[str, ...],
+    scheduler: str | None,
+    out: Path | None,
+) -> None:
     """Run a grid of scenario variants with Dask and write one row of figures per variant."""
     from . import sweep as sw
 

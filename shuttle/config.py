@@ -571,7 +571,9 @@ def _parse_design(r: _Reader) -> DesignConfig:
         max_route_km=r.positive("max_route_km", d.max_route_km),
         max_cycle_min=r.positive("max_cycle_min", d.max_cycle_min),
         operator_weight=w,
-        transfer_penalty_min=r.positive("transfer_penalty_min", d.transfer_penalty_min, allow_zero=True),
+        transfer_penalty_min=r.positive(
+            "transfer_penalty_min", d.transfer_penalty_min, allow_zero=True
+        ),
         walk_speed_kmh=r.positive("walk_speed_kmh", d.walk_speed_kmh),
         iterations=iterations,
         avoid_classes=tuple(_classes(r, "avoid_classes", list(d.avoid_classes))),
@@ -613,7 +615,7 @@ def _parse_service(r: _Reader) -> ServiceConfig:
         s0, s1, hw0 = _DEFAULT_DAYS[day]
         span = t.get("span", list, [s0, s1])
         if len(span) != 2:
-            raise t._err("span", f"expected [\"HH:MM\", \"HH:MM\"], got {span!r}")
+            raise t._err("span", f'expected ["HH:MM", "HH:MM"], got {span!r}')
         a = parse_hhmm(span[0], where=f"{r.file}: {t.where}.span")
         b = parse_hhmm(span[1], where=f"{r.file}: {t.where}.span")
         if b <= a:
@@ -636,7 +638,7 @@ def _parse_service(r: _Reader) -> ServiceConfig:
         out = []
         for w in v:
             if not (isinstance(w, list) and len(w) == 2):
-                raise per._err(key, f"expected a list of [\"HH:MM\", \"HH:MM\"] windows, got {w!r}")
+                raise per._err(key, f'expected a list of ["HH:MM", "HH:MM"] windows, got {w!r}')
             a = parse_hhmm(w[0], where=f"{r.file}: {per.where}.{key}")
             b = parse_hhmm(w[1], where=f"{r.file}: {per.where}.{key}")
             if b <= a:

@@ -65,7 +65,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -206,7 +206,7 @@ def turnable_nodes(G: nx.MultiDiGraph, rm: paths.RoadMatrix) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64)
 
 
-def _xy(G: nx.MultiDiGraph, nodes: Sequence[int]) -> np.ndarray:
+def _xy(G: nx.MultiDiGraph, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
     lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=float)
     lat = np.array([G.nodes[n]["y"] for n in nodes], dtype=float)
     x, y = geo.to_metric_xy(lon, lat)
@@ -619,6 +619,7 @@ def key_network(
     # link lengths along the time-shortest road paths
     rm_nodes = list(key_nodes)
     _, pred = paths.shortest(rm, rm_nodes, predecessors=True)
+    assert pred is not None
     link_m = np.full((n, n), np.inf)
     for i in range(n):
         for j in range(n):
@@ -986,7 +987,7 @@ def design_network(
         evaluation=ev,
         walk_min=walk,
         coverage=share,
-        coverage_by_district=tuple(tuple(int(v) for v in row) for row in by_gu),
+        coverage_by_district=tuple((int(a), int(b), int(c)) for a, b, c in by_gu),
     )
     step(progress, stage, 5, 5)
     log.info(
@@ -998,9 +999,7 @@ def design_network(
         kpis.att_min,
         time.perf_counter() - t_start,
     )
-    return Design(
-        places=places, stops=stops_sorted, routes=routes, kpis=kpis, catchment=cat_area
-    )
+    return Design(places=places, stops=stops_sorted, routes=routes, kpis=kpis, catchment=cat_area)
 
 
 def terminal_label(stop: Stop, places: Sequence[Place], zones: Sequence[Any]) -> tuple[str, str]:
@@ -1442,20 +1441,20 @@ def design_to_geojson(design: Design) -> dict[str, Any]:
                     },
                 }
             )
-    for s in design.stops:
+    for st in design.stops:
         feats.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "geometry": {"type": "Point", "coordinates": [st.lon, st.lat]},
                 "properties": {
                     "kind": "stop",
-                    "stop_id": s.stop_id,
-                    "name_ko": s.name_ko,
-                    "name_en": s.name_en,
-                    "ars": s.ars,
-                    "district": s.district,
-                    "anchor": s.anchor,
-                    "routes": sorted(serving.get(s.stop_id, [])),
+                    "stop_id": st.stop_id,
+                    "name_ko": st.name_ko,
+                    "name_en": st.name_en,
+                    "ars": st.ars,
+                    "district": st.district,
+                    "anchor": st.anchor,
+                    "routes": sorted(serving.get(st.stop_id, [])),
                 },
             }
         )

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-from pyproj import Transformer
 import shapely
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
@@ -65,6 +65,4 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def path_length_m(latlons: Iterable[tuple[float, float]]) -> float:
     """Length in metres of a polyline of (lat, lon) points."""
     pts = list(latlons)
-    return sum(
-        haversine_m(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:], strict=False)
-    )
+    return sum(haversine_m(a[0], a[1], b[0], b[1]) for a, b in zip(pts, pts[1:], strict=False))

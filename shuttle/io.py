@@ -36,8 +36,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
+        tmp_path.chmod(0o644)
+        tmp_path.replace(target)
     except OSError as e:
         msg = f"{target}: cannot write output ({e.strerror or e})"
         raise ExportError(msg) from e

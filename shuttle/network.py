@@ -607,9 +607,7 @@ def _finalise(G: nx.MultiDiGraph, scenario: Scenario) -> nx.MultiDiGraph:
     return H
 
 
-def _build(
-    scenario: Scenario, cache_root: Path, progress: ProgressFn | None
-) -> nx.MultiDiGraph:
+def _build(scenario: Scenario, cache_root: Path, progress: ProgressFn | None) -> nx.MultiDiGraph:
     net = scenario.network
     area = areas.study_area(scenario)
     path = scenario.data_path(net.path) if net.path else Path()

@@ -107,8 +107,9 @@ def shortest(
     """
     idx = rm.idx(sources)
     if predecessors:
-        d, p = dijkstra(rm.matrix, directed=True, indices=idx, return_predecessors=True,
-                        limit=limit)
+        d, p = dijkstra(
+            rm.matrix, directed=True, indices=idx, return_predecessors=True, limit=limit
+        )
         return np.atleast_2d(d), np.atleast_2d(p)
     d = dijkstra(rm.matrix, directed=True, indices=idx, limit=limit)
     return np.atleast_2d(d), None

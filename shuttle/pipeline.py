@@ -91,8 +91,9 @@ def district_areas(scenario: Scenario) -> tuple[Area, ...]:
             for p in parts
         )
         ko, en = DISTRICTS[code]
-        out.append(Area(code=code, name_ko=ko, name_en=en, polygons=polygons,
-                        population=pop.get(code, 0)))
+        out.append(
+            Area(code=code, name_ko=ko, name_en=en, polygons=polygons, population=pop.get(code, 0))
+        )
     return tuple(out)
 
 
@@ -160,8 +161,7 @@ def run_plan(
     map_path = maps.save_map(plan, maps_dir)
     index = maps.write_index(maps_dir)
     reports = report.write_report([plan], maps_dir)
-    return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports),
-                   design=design_paths)
+    return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports), design=design_paths)
 
 
 def scenario_with_source(scenario: Scenario, source: str, path: str | None = None) -> Scenario:

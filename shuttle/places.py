@@ -24,10 +24,9 @@ The English name is the anchor's ``name_en``, else :func:`shuttle.names.english_
 
 from __future__ import annotations
 
-import re
-
 import csv
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -314,9 +313,24 @@ def _tile_dir(scenario: Scenario) -> Path:
 #: POI classes that make good names for new stops (public landmarks residents know).
 LANDMARK_CLASSES = frozenset(
     {
-        "school", "college", "library", "town_hall", "police", "post", "hospital", "park",
-        "museum", "stadium", "fire_station", "station", "art_gallery", "attraction", "theatre",
-        "cinema", "mall", "monument",
+        "school",
+        "college",
+        "library",
+        "town_hall",
+        "police",
+        "post",
+        "hospital",
+        "park",
+        "museum",
+        "stadium",
+        "fire_station",
+        "station",
+        "art_gallery",
+        "attraction",
+        "theatre",
+        "cinema",
+        "mall",
+        "monument",
     }
 )
 _HANGUL = re.compile("[\uac00-\ud7a3]")

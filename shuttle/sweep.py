@@ -183,9 +183,7 @@ def run_sweep(
         if key not in seen:
             seen.add(key)
             pipeline.build_network(s, cache_dir=cache)
-    tasks = [
-        dask.delayed(run_variant, pure=True)(s, cache, _label(base, s)) for s in variants
-    ]
+    tasks = [dask.delayed(run_variant, pure=True)(s, cache, _label(base, s)) for s in variants]
     log.info("sweep: %d variants", len(tasks))
     if client is not None:
         results = client.gather(client.compute(tasks))

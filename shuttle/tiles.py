@@ -273,9 +273,7 @@ def _decode_vertices(features: Sequence[Any], path: Path) -> _Vertices:
     starts = np.zeros(len(features) + 1, dtype=np.int64)
     np.cumsum(lens, out=starts[1:])
     total = int(starts[-1])
-    g = np.fromiter(
-        (c for f in features for c in f.geometry), dtype=np.int64, count=total
-    )
+    g = np.fromiter((c for f in features for c in f.geometry), dtype=np.int64, count=total)
     gl = g.tolist()
     # scan the commands (a handful per feature); parameters are decoded below in bulk
     cmd_pos: list[int] = []

@@ -86,8 +86,17 @@ def test_corrupt_tiles(runner: CliRunner, tmp_path: Path, data_dir: Path) -> Non
     gtfs = tmp_path / "gtfs"
     r = runner.invoke(
         main,
-        ["--cache-dir", str(tmp_path / "cache"), "plan", "-s", str(p), "--gtfs-dir", str(gtfs),
-         "--maps-dir", str(tmp_path / "maps")],
+        [
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "plan",
+            "-s",
+            str(p),
+            "--gtfs-dir",
+            str(gtfs),
+            "--maps-dir",
+            str(tmp_path / "maps"),
+        ],
     )
     one_line_error(r, "6342.pbf")
     assert not gtfs.exists() or not any(gtfs.iterdir())

@@ -65,7 +65,11 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("fleet_cap = 60", "fleet_cap = 0", "service.fleet_cap"),
         ("operator_weight = 0.3", "operator_weight = 1.5", "design.operator_weight"),
         ('method = "anneal"', 'method = "magic"', "design.method"),
-        ('kind = "poi"\nname = "서대문구청"', 'kind = "shop"\nname = "서대문구청"', "anchors[1].kind"),
+        (
+            'kind = "poi"\nname = "서대문구청"',
+            'kind = "shop"\nname = "서대문구청"',
+            "anchors[1].kind",
+        ),
         ("end_date = 2027-12-31", "end_date = 2026-12-31", "service.end_date"),
         ("max_spacing_m = 800.0", "max_spacing_m = 100.0", "stops.max_spacing_m"),
         ("[demand]", "[demand]\nod_file = 3", "demand.od_file"),

@@ -14,7 +14,6 @@ from shuttle import design, geo, paths
 from shuttle import stops as stops_mod
 from shuttle.config import Anchor, Scenario
 from shuttle.errors import ConfigError, DesignError
-from shuttle.model import Design
 
 # ------------------------------------------------------------------------------------------------
 # fixtures: at most two designs of the default network per session

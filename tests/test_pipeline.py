@@ -94,7 +94,9 @@ def test_default_map_in_browser(nw3_plan: Plan, tmp_path: Path) -> None:
         page.goto(path.as_uri())
         page.wait_for_selector(".stop-marker")
         page.wait_for_load_state("load")
-        assert log.errors == [] and log.unexpected == [] and log.dialogs == []
+        assert log.errors == []
+        assert log.unexpected == []
+        assert log.dialogs == []
         assert page.locator("path.route-line").count() == len(nw3_plan.routes)
         assert page.locator("path.stop-marker").count() == len(nw3_plan.stops)
         stop = next(s for s in nw3_plan.stops if s.anchor)
@@ -108,7 +110,9 @@ def test_default_map_in_browser(nw3_plan: Plan, tmp_path: Path) -> None:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_cli_plan_twice_is_byte_identical(tmp_path: Path, cache_dir: Path) -> None:
@@ -118,23 +122,46 @@ def test_cli_plan_twice_is_byte_identical(tmp_path: Path, cache_dir: Path) -> No
         out = tmp_path / run
         r = runner.invoke(
             main,
-            ["--cache-dir", str(cache_dir), "plan", "--gtfs-dir", str(out / "gtfs"),
-             "--maps-dir", str(out / "maps")],
+            [
+                "--cache-dir",
+                str(cache_dir),
+                "plan",
+                "--gtfs-dir",
+                str(out / "gtfs"),
+                "--maps-dir",
+                str(out / "maps"),
+            ],
         )
         assert r.exit_code == 0, r.output
         assert "GTFS feed:" in r.output
         trees.append(_tree(out))
     a, b = trees
     assert sorted(a) == sorted(b)
-    assert {"gtfs/nw3.zip", "maps/nw3.html", "maps/index.html", "maps/nw3.report.html",
-            "maps/nw3.report.json", "gtfs/nw3.routes.json", "gtfs/nw3.routes.geojson"} <= set(a)
+    assert {
+        "gtfs/nw3.zip",
+        "maps/nw3.html",
+        "maps/index.html",
+        "maps/nw3.report.html",
+        "maps/nw3.report.json",
+        "gtfs/nw3.routes.json",
+        "gtfs/nw3.routes.geojson",
+    } <= set(a)
     for name in a:
         assert a[name] == b[name], name
     with zipfile.ZipFile(tmp_path / "a" / "gtfs" / "nw3.zip") as z:
         names = set(z.namelist())
-    assert {"agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt",
-            "calendar.txt", "calendar_dates.txt", "shapes.txt", "feed_info.txt",
-            "translations.txt"} <= names
+    assert {
+        "agency.txt",
+        "stops.txt",
+        "routes.txt",
+        "trips.txt",
+        "stop_times.txt",
+        "calendar.txt",
+        "calendar_dates.txt",
+        "shapes.txt",
+        "feed_info.txt",
+        "translations.txt",
+    } <= names
 
 
 def test_cli_failure_leaves_no_partial_output(tmp_path: Path, cache_dir: Path) -> None:
@@ -149,11 +176,22 @@ def test_cli_failure_leaves_no_partial_output(tmp_path: Path, cache_dir: Path) -
     out = tmp_path / "out"
     r = CliRunner().invoke(
         main,
-        ["--cache-dir", str(cache_dir), "plan", "-s", str(p), "--gtfs-dir", str(out / "gtfs"),
-         "--maps-dir", str(out / "maps")],
+        [
+            "--cache-dir",
+            str(cache_dir),
+            "plan",
+            "-s",
+            str(p),
+            "--gtfs-dir",
+            str(out / "gtfs"),
+            "--maps-dir",
+            str(out / "maps"),
+        ],
     )
     assert r.exit_code == 1, r.output
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and "fleet_cap" in lines[0]
+    assert len(lines) == 1, r.output
+    assert lines[0].startswith("Error: ")
+    assert "fleet_cap" in lines[0]
     written = [q for q in out.rglob("*") if q.is_file()] if out.exists() else []
     assert written == []

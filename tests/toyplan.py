@@ -17,7 +17,16 @@ _STOPS = (
     ("S0001", "신촌역", "Sinchon Station", 37.55513, 126.93693, "13001", 11410, "신촌"),
     ("S0002", "연세대앞", "Yonsei Univ.", 37.55920, 126.93650, "13002", 11410, None),
     ("S0003", "서대문구청", "Seodaemun-gu Office", 37.57920, 126.93680, None, 11410, "서대문구청"),
-    ("S0004", "홍대입구역", "Hongik Univ. Station", 37.55719, 126.92538, "14001", 11440, "홍대입구"),
+    (
+        "S0004",
+        "홍대입구역",
+        "Hongik Univ. Station",
+        37.55719,
+        126.92538,
+        "14001",
+        11440,
+        "홍대입구",
+    ),
     ("S0005", "서교동", "Seogyo-dong", 37.55300, 126.91900, "14002", 11440, None),
     ("S0006", "망원역", "Mangwon Station", 37.55610, 126.91030, "14003", 11440, None),
     ("S0007", "마포구청", "Mapo-gu Office", 37.56630, 126.90170, None, 11440, "마포구청"),
@@ -99,8 +108,14 @@ def toy_design() -> Design:
     routes = toy_routes()
     stops = toy_stops()
     places = tuple(
-        Place(name_ko=s.anchor, name_en=s.name_en, kind="poi", lat=s.lat, lon=s.lon,
-              district=s.district)
+        Place(
+            name_ko=s.anchor,
+            name_en=s.name_en,
+            kind="poi",
+            lat=s.lat,
+            lon=s.lon,
+            district=s.district,
+        )
         for s in stops
         if s.anchor
     )
