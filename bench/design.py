@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     G = network.load_graph(sc, cache_dir=args.cache)
     print(f"graph: {len(G)} nodes, {G.number_of_edges()} edges ({time.perf_counter() - t:.1f} s)")
 
-    # key network once, to get the key nodes
+    # key network once, to get the key nodes (on the shuttle's part of the graph, as the designer)
+    G = design.shuttle_graph(G, sc.design.avoid_classes)
     pl = places.resolve_places(sc)
     dem = demand.build_demand(G, sc, pl)
     rm = paths.road_matrix(G, "travel_time")
