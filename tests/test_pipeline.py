@@ -105,6 +105,7 @@ def test_default_map_in_browser(nw3_plan: Plan, tmp_path: Path) -> None:
         popup.wait_for()
         assert stop.name_ko in popup.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
+        page.wait_for_timeout(500)  # let the popup's fade-in finish before the screenshot
         page.screenshot(path=str(ARTIFACTS / "nw3-phone-popup.png"))
         page.close()
 
