@@ -262,7 +262,7 @@ def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
 
     scen = obj.scenario(scenario_name)
     plan = _plan(obj, scen)
-    click.echo(f"wrote {maps.save_map(plan, maps_dir)}")
+    click.echo(f"wrote {maps.save_map(plan, maps_dir, index=False)}")
     click.echo(f"wrote {maps.write_index(maps_dir)}")
 
 

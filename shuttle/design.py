@@ -30,7 +30,8 @@ a :class:`~shuttle.model.Design` in five stages:
 4. **Stops and patterns.** :func:`shuttle.stops.place_stops` places the stops along each direction
    (real Seoul bus stops where possible, each anchor of the route flagged). Run times come from the
    graph's ``travel_time`` between stop positions, the shape from the edge geometries.
-5. **Figures.** :class:`~shuttle.model.DesignKPIs` (see :func:`design_kpis`).
+5. **Figures.** :class:`~shuttle.model.DesignKPIs` (see :func:`design_kpis`); the passenger
+   figures come from :func:`shuttle.evaluate.evaluate_network` on the built routes and stops.
 
 Terminals
 ---------
@@ -51,10 +52,19 @@ with ``w = design.operator_weight``, ATT the demand-weighted in-vehicle time plu
 sum of the routes' one-way times (vehicle-hours per weekday are affine in TRT for fixed headways:
 ``vehicles = ceil(cycle / headway)``), ``dun`` the percent of demand needing more than two
 transfers, and ``ATT_ref``, ``TRT_ref`` those of the greedy route set on the same problem (so the
-greedy design scores 1.0 plus its ``dun`` term). The reported ``att_min`` adds the two terms that
-are constant for the optimiser: the first wait (half the off-peak headway) and the walk to and from
-the stop (straight line from the zone centroid to the nearest stop of the design at
-``walk_speed_kmh``).
+greedy design scores 1.0 plus its ``dun`` term). The objective is reported as ``objective`` (to
+compare methods on one key network).
+
+Reported passenger figures
+--------------------------
+``att_min``, ``d0``, ``d1``, ``d2`` and ``dun`` are *not* the key-level figures above: they are
+evaluated by :func:`shuttle.evaluate.evaluate_network` on the routes and stops actually built, for
+the full zone OD matrix (also the demand inside merged key nodes; without intra-district pairs
+when ``demand.inter_district_only``). Passengers walk from the zone centre to a stop within 800 m,
+wait half the off-peak headway per boarding, ride the patterns' run times plus dwell, pay
+``transfer_penalty_min`` per transfer, may cross the street to another stop within 250 m to
+change, and walk to the destination. So these figures include detours, the real stops and the
+walks, and are comparable between scenarios with different key networks.
 """
 
 from __future__ import annotations
@@ -74,7 +84,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from . import geo, paths, utrp
+from . import evaluate, geo, paths, utrp
 from .config import Scenario
 from .errors import ConfigError, DesignError
 from .log import ProgressFn, step
@@ -486,17 +496,6 @@ def key_travel_times(rm: paths.RoadMatrix, nodes: Sequence[int]) -> np.ndarray:
     return dist[:, rm.idx(list(nodes))]
 
 
-def _zone_points(zones: Sequence[Any]) -> list[tuple[float, float]]:
-    out = []
-    for z in zones:
-        g = z.geometry
-        c = g.centroid
-        if not g.contains(c):
-            c = g.representative_point()
-        out.append((float(c.x), float(c.y)))  # lon, lat
-    return out
-
-
 def key_network(
     G: nx.MultiDiGraph,
     rm: paths.RoadMatrix,
@@ -563,7 +562,7 @@ def key_network(
             anchors.append([])
         labels[k].append(p.name_ko)
         anchors[k].append(i)
-    pts = _zone_points(zones)
+    pts = evaluate.zone_points(zones)
     zone_key = [-1] * len(zones)
     order = sorted(range(len(zones)), key=lambda z: (-int(zones[z].population), str(zones[z].code)))
     for z in order:
@@ -736,13 +735,6 @@ def _vehicle_hours(cycles_s: Sequence[int], scenario: Scenario) -> float:
     return total_min / 60.0
 
 
-def _half_headway_min(scenario: Scenario) -> float:
-    try:
-        return scenario.service.day("weekday").headway("offpeak") / 2.0
-    except KeyError:
-        return 0.0
-
-
 def design_kpis(
     routes: Sequence[Route],
     stops: Sequence[Stop],
@@ -750,8 +742,7 @@ def design_kpis(
     *,
     method: str,
     objective: float,
-    evaluation: utrp.Evaluation,
-    walk_min: float,
+    evaluation: evaluate.NetworkEvaluation,
     coverage: float,
     coverage_by_district: tuple[tuple[int, int, int], ...] = (),
 ) -> DesignKPIs:
@@ -759,11 +750,29 @@ def design_kpis(
 
     Per route: one-way length (mean of the directions), one-way time incl. a dwell of
     ``service.dwell_s`` at every intermediate stop (mean of the directions), cycle time (both
-    directions plus two layovers of ``service.layover_min``) and distinct stops. Network: ATT =
-    abstract ATT (in-vehicle incl. expected dwell + per transfer the penalty and half headway) +
-    first wait (half off-peak headway) + ``walk_min``; d0/d1/d2/dun from the abstract evaluation;
-    vehicle-hours per weekday = sum over routes and minutes of the weekday span of
-    ``ceil(cycle / headway of that minute's period)`` / 60.
+    directions plus two layovers of ``service.layover_min``) and distinct stops. Network: ATT
+    and d0/d1/d2/dun from ``evaluation`` (:func:`shuttle.evaluate.evaluate_network` of the built
+    routes and stops; ``dun`` is rounded so that the four shares add up to 100); vehicle-hours per
+    weekday = sum over routes and minutes of the weekday span of ``ceil(cycle / headway of that
+    minute's period)`` / 60; ``objective`` and ``coverage`` as given.
+
+    Parameters
+    ----------
+    routes, stops
+        The built network.
+    scenario
+        Supplies the dwell, layover and headways.
+    method, objective
+        The design method and the value it minimised.
+    evaluation
+        Passenger figures of the network.
+    coverage, coverage_by_district
+        Population share within the stop catchment, overall and per district.
+
+    Returns
+    -------
+    DesignKPIs
+        The figures, rounded for stable output.
     """
     sv = scenario.service
     rk = []
@@ -783,7 +792,7 @@ def design_kpis(
             )
         )
     del stops
-    att = evaluation.att + _half_headway_min(scenario) + walk_min
+    att = evaluation.att_min
     return DesignKPIs(
         method=method,
         objective=round(float(objective), 6),
@@ -975,7 +984,7 @@ def design_network(
     )
     stops_sorted = tuple(built.stops[k] for k in sorted(built.stops))
     routes = label_routes(built.routes, built.stops, places, zones)
-    walk = _walk_min(zones, kn, stops_sorted, ds.walk_speed_kmh)
+    net_ev = evaluate.evaluate_network(routes, stops_sorted, zones, trips, scenario)
     cat_area, share, by_gu = stops_mod.catchment(stops_sorted, scenario, zones)
     step(progress, stage, 4, 5)
     kpis = design_kpis(
@@ -984,8 +993,7 @@ def design_network(
         scenario,
         method=method,
         objective=objective,
-        evaluation=ev,
-        walk_min=walk,
+        evaluation=net_ev,
         coverage=share,
         coverage_by_district=tuple((int(a), int(b), int(c)) for a, b, c in by_gu),
     )
@@ -1152,7 +1160,7 @@ def _solve(
     stops_per_link = max(1.0, mean_link_m / mean_spacing)
     min_nodes = min(n, max(2, 1 + math.ceil((ds.min_stops - 1) / stops_per_link)))
     max_nodes = min(n, max(min_nodes, 40))
-    half_hw = _half_headway_min(scenario)
+    half_hw = evaluate.half_headway_min(scenario)
     penalty = ds.transfer_penalty_min + half_hw
 
     built: _Built | None = None
@@ -1191,32 +1199,6 @@ def _solve(
         msg = f"{built.bad[0]} after {MAX_ATTEMPTS} attempts"
         raise _Infeasible(DesignError(msg))
     return problem, key_routes, built
-
-
-def _walk_min(
-    zones: Sequence[Any], kn: KeyNetwork, stops: Sequence[Stop], speed_kmh: float
-) -> float:
-    """Demand-weighted access + egress walk (minutes) from zone centres to the nearest stop."""
-    if not stops:
-        return 0.0
-    sx, sy = geo.to_metric_xy(np.array([s.lon for s in stops]), np.array([s.lat for s in stops]))
-    tree = cKDTree(np.column_stack([sx, sy]))
-    pts = _zone_points(zones)
-    zx, zy = geo.to_metric_xy(np.array([p[0] for p in pts]), np.array([p[1] for p in pts]))
-    d, _ = tree.query(np.column_stack([zx, zy]))
-    walk_key = np.zeros(len(kn.nodes))
-    wsum = np.zeros(len(kn.nodes))
-    # per key node: population-free mean over its zones (each zone counts once)
-    for z, k in enumerate(kn.zone_key):
-        walk_key[k] += d[z]
-        wsum[k] += 1
-    walk_key = np.where(wsum > 0, walk_key / np.maximum(wsum, 1), 0.0)
-    dem = kn.demand
-    tot = dem.sum()
-    if tot <= 0:
-        return 0.0
-    metres = float((dem * (walk_key[:, None] + walk_key[None, :])).sum() / tot)
-    return metres / (speed_kmh * 1000.0 / 60.0)
 
 
 def _build_routes(

@@ -158,9 +158,9 @@ def run_plan(
     plan = make_plan(scenario, G, design=design)
     feed = gtfs.write_feed(plan, Path(gtfs_dir) / f"{scenario.name}.zip", frequencies=frequencies)
     design_paths = write_design(design, scenario, gtfs_dir)
-    map_path = maps.save_map(plan, maps_dir)
-    index = maps.write_index(maps_dir)
+    map_path = maps.save_map(plan, maps_dir, index=False)
     reports = report.write_report([plan], maps_dir)
+    index = maps.write_index(maps_dir)  # after the report, which the index lists too
     return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports), design=design_paths)
 
 

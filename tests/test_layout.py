@@ -28,6 +28,7 @@ ORDER = [
     "demand",
     "_utrp_ops",
     "utrp",
+    "evaluate",
     "design",
     "timetable",
     "gtfs",
