@@ -1,9 +1,10 @@
 """Benchmark the route designer on a scenario (default nw3): greedy vs anneal, csgraph vs NetworkX.
 
-Prints the objective, ATT and run time of each method, and the time of the key-node shortest-path
-stage with :mod:`shuttle.paths` (scipy csgraph) against a plain NetworkX baseline
-(``nx.single_source_dijkstra_path_length`` from each key node) computed in the same run, with the
-ratio. Usage::
+Prints the objective, ATT (with its walk, wait, ride and transfer components from
+:func:`shuttle.evaluate.evaluate_network`) and run time of each method, and the time of the
+key-node shortest-path stage with :mod:`shuttle.paths` (scipy csgraph) against a plain NetworkX
+baseline (``nx.single_source_dijkstra_path_length`` from each key node) computed in the same run,
+with the ratio. Usage::
 
     python bench/design.py [scenario] [--cache DIR]
 """
@@ -17,7 +18,7 @@ import time
 import networkx as nx
 import numpy as np
 
-from shuttle import demand, design, network, paths, places
+from shuttle import demand, design, evaluate, network, paths, places
 from shuttle.config import load_scenario
 
 
@@ -73,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             f"d0/d1/d2/dun {k.d0:.1f}/{k.d1:.1f}/{k.d2:.1f}/{k.dun:.1f} %  "
             f"veh-h {k.vehicle_hours:.0f}  coverage {k.coverage:.1%}  stops {len(d.stops)}  "
             f"time {el:.1f} s"
+        )
+        t = time.perf_counter()
+        ev = evaluate.evaluate_network(d.routes, d.stops, dem.zones, dem.trips, sc)
+        el = time.perf_counter() - t
+        print(
+            f"    ATT {ev.att_min:.2f} = walk {ev.walk_min:.2f} + wait {ev.wait_min:.2f} + "
+            f"ride {ev.in_vehicle_min:.2f} + transfer {ev.transfer_min:.2f} min; "
+            f"stop within 800 m at both ends for {ev.access_pct:.1f} % of demand "
+            f"(evaluation {el * 1000:.0f} ms)"
         )
         for r, rk in zip(d.routes, k.routes, strict=True):
             print(

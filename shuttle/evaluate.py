@@ -334,28 +334,28 @@ def evaluate_network(
         E.add(ah0 + s, snk0 + z, walk=w)
         has_access[np.unique(z)] = True
 
-    e = E.arrays()
-    cost = e["walk"] + e["wait"] + e["ivt"] + e["board"] * (pen + TIE_EPS)
-    G = csr_matrix((cost, (e["u"], e["v"])), shape=(n_nodes, n_nodes))
+    ed = E.arrays()
+    cost = ed["walk"] + ed["wait"] + ed["ivt"] + ed["board"] * (pen + TIE_EPS)
+    G = csr_matrix((cost, (ed["u"], ed["v"])), shape=(n_nodes, n_nodes))
     if G.nnz != len(cost):  # duplicate (u, v) would have been summed
         msg = "Internal error: the transit graph has parallel edges."
         raise DesignError(msg)
     # edge id lookup for the tree edges: key u * n + v, sorted
-    key = e["u"] * n_nodes + e["v"]
+    key = ed["u"] * n_nodes + ed["v"]
     order = np.argsort(key, kind="stable")
     key_sorted = key[order]
 
     time_min = np.full((nz, nz), np.inf)
     transfers = np.full((nz, nz), -1, dtype=np.int64)
     comp = np.zeros((4, nz, nz))  # walk, wait, ivt, boardings
-    if nz and e["u"].size:
+    if nz and ed["u"].size:
         dist, pred = dijkstra(G, directed=True, indices=np.arange(nz), return_predecessors=True)
         pred = pred.astype(np.int64)
         eid = np.zeros(pred.shape, dtype=np.int64)
         ok = pred >= 0
         cols = np.broadcast_to(np.arange(n_nodes), pred.shape)
         eid[ok] = order[np.searchsorted(key_sorted, pred[ok] * n_nodes + cols[ok])]
-        vals = np.stack([np.where(ok, e[k][eid], 0.0) for k in ("walk", "wait", "ivt", "board")])
+        vals = np.stack([np.where(ok, ed[k][eid], 0.0) for k in ("walk", "wait", "ivt", "board")])
         sums = _path_sums(pred, vals)[:, :, snk0 : snk0 + nz]
         reach = np.isfinite(dist[:, snk0 : snk0 + nz])
         comp = np.where(reach[None], sums, 0.0)
