@@ -123,7 +123,7 @@ ANCHOR_SNAP_M = 400.0
 #: Zone centroids snap to a bus-road intersection within this distance, else to any.
 ZONE_SNAP_M = 700.0
 #: A zone whose snapped node is this close to an earlier key node joins it (metres).
-MERGE_RADII_M: tuple[float, ...] = (900.0, 1200.0, 1500.0, 1900.0, 2400.0)
+MERGE_RADII_M: tuple[float, ...] = (650.0, 900.0, 1200.0, 1500.0, 1900.0, 2400.0)
 #: An intermediate key node counts as served when the road path passes this close to it (m).
 VIA_RADIUS_M = 200.0
 #: Prune link i-j when a key node k lies within this detour factor of it.

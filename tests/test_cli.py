@@ -60,7 +60,7 @@ def test_unknown_scenario(runner: CliRunner) -> None:
 
 def test_malformed_scenario(runner: CliRunner, tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
-    p.write_text(scenario_path("nw3").read_text("utf-8").replace("routes = 6", "routes = -1"))
+    p.write_text(scenario_path("nw3").read_text("utf-8").replace("routes = 8", "routes = -1"))
     one_line_error(runner.invoke(main, ["network", "build", "-s", str(p)]), str(p), "routes")
 
 

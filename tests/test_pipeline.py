@@ -171,7 +171,7 @@ def test_cli_failure_leaves_no_partial_output(tmp_path: Path, cache_dir: Path) -
 
     p = tmp_path / "capped.toml"
     p.write_text(
-        scenario_path("nw3").read_text("utf-8").replace("fleet_cap = 60", "fleet_cap = 2"),
+        scenario_path("nw3").read_text("utf-8").replace("fleet_cap = 90", "fleet_cap = 2"),
         encoding="utf-8",
     )
     out = tmp_path / "out"
