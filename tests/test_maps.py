@@ -363,7 +363,7 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
     try:
         legend = page.locator("#legend summary")
         assert legend.inner_text().strip() == "범례"
-        page.locator("path.stop-S0001").click()
+        page.locator("path.stop-S0001").dispatch_event("click")
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         # let the fade-in finish before the screenshot (not a timing assertion)
@@ -410,7 +410,7 @@ def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: s
     try:
         cases = (("S0009", HOSTILE_S0009, HOSTILE_S0009), ("S0010", XSS_SCRIPT, XSS_IMG))
         for sid, ko, en in cases:
-            page.locator(f"path.stop-{sid}").click()
+            page.locator(f"path.stop-{sid}").dispatch_event("click")
             popup = page.locator(".leaflet-popup-content")
             popup.wait_for()
             assert popup.locator(".stop-name").inner_text() == ko
@@ -420,6 +420,7 @@ def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: s
             page.locator("#lang-toggle").click()
             assert popup.locator("img, script, i").count() == 0
             page.locator(".leaflet-popup-close-button").click()
+            page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
         # the hostile route and place names in the legend and the layer control are text too
         panel = page.locator("#shuttle-panel")
         assert panel.locator("img, script, i").count() == 0
