@@ -811,6 +811,11 @@ def design_kpis(
         coverage=round(float(coverage), 5),
         routes=tuple(rk),
         coverage_by_district=coverage_by_district,
+        walk_min=round(float(evaluation.walk_min), 3),
+        wait_min=round(float(evaluation.wait_min), 3),
+        in_vehicle_min=round(float(evaluation.in_vehicle_min), 3),
+        transfer_min=round(float(evaluation.transfer_min), 3),
+        access_pct=round(float(evaluation.access_pct), 4),
     )
 
 

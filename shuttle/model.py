@@ -138,6 +138,11 @@ class DesignKPIs:
     coverage: float  # share (0..1) of the districts' population within the catchment
     routes: tuple[RouteKPI, ...]
     coverage_by_district: tuple[tuple[int, int, int], ...] = ()  # (gu, covered, population)
+    walk_min: float = 0.0  # components of att_min: walk to and from the stops, minutes
+    wait_min: float = 0.0  # waiting at every boarding (half the headway)
+    in_vehicle_min: float = 0.0
+    transfer_min: float = 0.0  # transfer penalties
+    access_pct: float = 0.0  # % of demand with a stop within walking reach at both ends
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,15 @@ def test_plan_serves_every_anchor_and_district(nw3_plan: Plan) -> None:
     assert all(a.population > 0 for a in nw3_plan.districts)
 
 
+def test_att_components_add_up(nw3_plan: Plan) -> None:
+    k = nw3_plan.kpis
+    parts = k.walk_min + k.wait_min + k.in_vehicle_min + k.transfer_min
+    assert parts == pytest.approx(k.att_min, abs=0.01)
+    assert min(k.walk_min, k.wait_min, k.in_vehicle_min) > 0
+    assert 0 < k.access_pct <= 100
+    assert k.d0 + k.d1 + k.d2 + k.dun == pytest.approx(100.0, abs=0.01)
+
+
 def test_default_feed_passes_canonical_rules(nw3_feed: Path) -> None:
     summary = gtfs.validate_feed(nw3_feed)
     assert_feed_clean(summary, nw3_feed)
@@ -64,7 +73,7 @@ def test_report_figures_equal_the_plan(nw3_plan: Plan, tmp_path: Path) -> None:
     k = nw3_plan.kpis
     assert data["kpis"]["att_min"] == pytest.approx(k.att_min)
     assert data["kpis"]["coverage"] == pytest.approx(k.coverage)
-    for key in ("d0", "d1", "d2", "dun", "vehicle_hours"):
+    for key in ("d0", "d1", "d2", "dun", "vehicle_hours", "walk_min", "wait_min", "access_pct"):
         assert data["kpis"][key] == pytest.approx(getattr(k, key))
     by_route = {r["route_id"]: r for r in data["routes"]}
     for rk in k.routes:
