@@ -89,6 +89,25 @@ scenario_opt = click.option(
 )
 
 
+gtfs_dir_opt = click.option(
+    "--gtfs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="gtfs_out",
+    show_default=True,
+    help="Folder for the GTFS feed.",
+)
+maps_dir_opt = click.option(
+    "--maps-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="maps",
+    show_default=True,
+    help="Folder for the map, its index and the report.",
+)
+frequencies_opt = click.option(
+    "--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times."
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="shuttle")
 @click.option("--verbose", "-v", count=True, help="More log output (-vv for debug).")
@@ -225,13 +244,8 @@ def _plan(obj: Ctx, scen: Scenario) -> Any:
 
 @main.command()
 @scenario_opt
-@click.option(
-    "--gtfs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="gtfs_out",
-    show_default=True,
-)
-@click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
+@gtfs_dir_opt
+@frequencies_opt
 @click.pass_obj
 @_errors
 def export(obj: Ctx, scenario_name: str, gtfs_dir: Path, frequencies: bool) -> None:
@@ -248,12 +262,7 @@ def export(obj: Ctx, scenario_name: str, gtfs_dir: Path, frequencies: bool) -> N
 
 @main.command("map")
 @scenario_opt
-@click.option(
-    "--maps-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="maps",
-    show_default=True,
-)
+@maps_dir_opt
 @click.pass_obj
 @_errors
 def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
@@ -284,19 +293,9 @@ def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
 
 @main.command()
 @scenario_opt
-@click.option(
-    "--gtfs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="gtfs_out",
-    show_default=True,
-)
-@click.option(
-    "--maps-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="maps",
-    show_default=True,
-)
-@click.option("--frequencies", is_flag=True, help="Write frequencies.txt instead of exact times.")
+@gtfs_dir_opt
+@maps_dir_opt
+@frequencies_opt
 @click.pass_obj
 @_errors
 def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequencies: bool) -> None:

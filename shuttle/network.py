@@ -82,7 +82,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from . import areas, geo, tiles
-from .config import Scenario
+from .config import ROAD_CLASSES, Scenario
 from .errors import DataError, GraphError, ShuttleError
 from .io import atomic_path
 from .log import ProgressFn, step
@@ -135,17 +135,7 @@ OSM_CLASSES: dict[str, str] = {
     "corridor": "path",
 }
 #: Road classes from the most to the least important (picks the class of a merged edge).
-CLASS_RANK: tuple[str, ...] = (
-    "motorway",
-    "trunk",
-    "primary",
-    "secondary",
-    "tertiary",
-    "minor",
-    "service",
-    "track",
-    "path",
-)
+CLASS_RANK: tuple[str, ...] = ROAD_CLASSES
 MAJOR_CLASSES: tuple[str, ...] = ("primary", "secondary", "tertiary")
 #: Classes whose junctions with kept roads stay graph nodes (access points), unless kept.
 ACCESS_CLASSES: tuple[str, ...] = ("service",)
