@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .config import Scenario, load_scenario
-from .errors import ShuttleError
+from .errors import ConfigError, ShuttleError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -372,9 +372,16 @@ def sweep(
     variants = sw.expand_grid(base, grid)
     client = None
     if scheduler:
-        from dask.distributed import Client
+        try:
+            from dask.distributed import Client
 
-        client = Client(scheduler)
+            client = Client(scheduler, timeout=30)
+        except ImportError as e:
+            msg = "--scheduler needs dask.distributed: pip install 'shuttle[cluster]'"
+            raise ConfigError(msg) from e
+        except (OSError, TimeoutError, ValueError) as e:
+            msg = f"--scheduler {scheduler}: cannot connect ({e})"
+            raise ConfigError(msg) from e
     rows = sw.run_sweep(base, variants, cache_dir=obj.cache_dir, client=client)
     path = sw.write_sweep(rows, out or Path("gtfs_out") / f"{base.name}.sweep.csv")
     click.echo(sw.rows_to_csv(rows), nl=False)

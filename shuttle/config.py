@@ -9,7 +9,7 @@ naming the key and the file.
 Fields (type, meaning, default):
 
 ``[scenario]``
-    ``name`` (str, used for output file names, ``[a-z0-9_-]+``), ``title_ko``/``title_en`` (str),
+    ``name`` (str, used for output file names, ``[A-Za-z0-9_-]+``), ``title_ko``/``title_en`` (str),
     ``agency_ko``/``agency_en``/``agency_url`` (str), ``districts`` (list of gu codes, required).
 ``[network]``
     ``source`` (``tiles``|``osm``|``pbf``|``graphml``|``online``, default ``tiles``), ``path`` (str,
@@ -40,8 +40,8 @@ Fields (type, meaning, default):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -360,6 +360,8 @@ class _Reader:
 
     def positive(self, key: str, default: float, *, allow_zero: bool = False) -> float:
         v = self.get(key, float, default)
+        if not math.isfinite(v):
+            raise self._err(key, f"must be a finite number, got {v!r}")
         if v < 0 or (v == 0 and not allow_zero):
             raise self._err(key, f"must be {'>= 0' if allow_zero else '> 0'}, got {v!r}")
         return float(v)
@@ -706,8 +708,3 @@ def _parse_anchor(a: Any, i: int, fname: str) -> Anchor:
     )
     r.check_unknown()
     return out
-
-
-def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
-    """Return a copy of ``scenario`` with top-level fields replaced (CLI flags)."""
-    return dataclasses.replace(scenario, **changes)

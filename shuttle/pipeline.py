@@ -27,6 +27,7 @@ __all__ = [
     "make_design",
     "make_plan",
     "run_plan",
+    "scenario_with_source",
     "write_design",
 ]
 

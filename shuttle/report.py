@@ -546,10 +546,14 @@ def write_report(
     datas = [report_data(p) for p in plans]
     out = Path(out_dir)
     doc = {"format": REPORT_FORMAT, "plans": datas}
-    js = atomic_write_text(
-        out / f"{basename}.report.json",
-        json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-    )
-    page = atomic_write_text(out / f"{basename}.report.html", _html(datas))
+    # build both texts before writing either, so a failure leaves neither file behind
+    page_text = _html(datas)
+    try:
+        js_text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
+    except ValueError as e:
+        msg = f"Report {basename!r}: a figure is not a finite number ({e})."
+        raise ExportError(msg) from e
+    js = atomic_write_text(out / f"{basename}.report.json", js_text + "\n")
+    page = atomic_write_text(out / f"{basename}.report.html", page_text)
     log.info("report written: %s, %s", page, js)
     return page, js

@@ -15,6 +15,7 @@ import dataclasses
 import io as _io
 import itertools
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,13 +87,20 @@ def _override(scenario: Scenario, key: str, value: Any) -> Scenario:
         msg = f"sweep key {key!r}: {section} has no field {field!r}"
         raise ConfigError(msg)
     current = getattr(sub, field)
-    if isinstance(current, bool) != isinstance(value, bool) or (
-        isinstance(current, (int, float)) and not isinstance(value, (int, float))
-    ):
+    if isinstance(current, float) and type(value) is int:
+        value = float(value)
+    if not isinstance(current, (bool, int, float, str)) or current is None:
+        msg = f"sweep key {key!r}: only numbers, true/false and words can be swept"
+        raise ConfigError(msg)
+    if type(value) is not type(current):
         msg = f"sweep key {key!r}: value {value!r} does not match the type of {current!r}"
         raise ConfigError(msg)
-    if isinstance(current, float) and isinstance(value, int):
-        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"sweep key {key!r}: value {value!r} is not a finite number"
+        raise ConfigError(msg)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        msg = f"sweep key {key!r}: value {value!r} must not be negative"
+        raise ConfigError(msg)
     return dataclasses.replace(scenario, **{section: dataclasses.replace(sub, **{field: value})})
 
 

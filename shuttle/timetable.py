@@ -10,9 +10,10 @@ Departures
     headway dividing 60 gives clock-face times (06:00, 06:12, 06:24 ...). When a period ends, the
     next departure is the earlier of the old grid's next point and the new period's first grid
     point after the boundary, so a gap never exceeds the headway of the period it starts in.
-    Direction 1 runs the same grid shifted by the slowest run time plus the layover (rounded
-    up to a whole minute), so one bus can shuttle back and forth; a loop route (one pattern) runs
-    direction 0 only.
+    Direction 1 runs the same grid with its phase offset by the slowest run time plus the layover
+    (rounded up to a whole minute), taken modulo the headway, and it also starts at the span
+    start: its first buses leave from the far terminal rather than arriving there first (blocks
+    start at either terminal). A loop route (one pattern) runs direction 0 only.
 Stop times
     Run times are the pattern's free-flow times (``Pattern.run_times_s``) times the time factor of
     the period the trip departs in; every intermediate stop adds ``dwell_s`` (arrival <

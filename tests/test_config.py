@@ -73,6 +73,8 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("end_date = 2027-12-31", "end_date = 2026-12-31", "service.end_date"),
         ("max_spacing_m = 800.0", "max_spacing_m = 100.0", "stops.max_spacing_m"),
         ("[demand]", "[demand]\nod_file = 3", "demand.od_file"),
+        ("max_route_km = 14.0", "max_route_km = nan", "design.max_route_km"),
+        ("buffer_m = 500.0", "buffer_m = inf", "network.buffer_m"),
     ],
 )
 def test_bad_values_name_key_and_file(tmp_path: Path, old: str, new: str, expected: str) -> None:

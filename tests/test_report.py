@@ -169,3 +169,4 @@ def test_bad_input_is_an_export_error(plan: Plan, tmp_path: Path) -> None:
     bad = dataclasses.replace(plan.routes[0], color="red")
     with pytest.raises(ExportError, match="six hex digits"):
         report.write_report([dataclasses.replace(plan, routes=(bad, *plan.routes[1:]))], tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the JSON half

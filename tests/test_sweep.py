@@ -45,6 +45,11 @@ def test_expand_grid_is_the_product(scenario: Scenario) -> None:
         ("design.nope", 1, "has no field 'nope'"),
         ("weather.rain", 1, "section"),
         ("design.routes", "six", "does not match"),
+        ("design.routes", 4.5, "does not match"),
+        ("service.start_date", "2027-02-01", "can be swept"),
+        ("network.classes", "primary", "can be swept"),
+        ("stops.min_spacing_m", -5, "negative"),
+        ("design.max_cycle_min", float("nan"), "finite"),
     ],
 )
 def test_bad_grid_keys(scenario: Scenario, key: str, value: object, needle: str) -> None:
