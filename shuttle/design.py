@@ -85,6 +85,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from . import evaluate, geo, paths, utrp
+from .colors import contrast_ratio, text_color_for
 from .config import Scenario
 from .errors import ConfigError, DesignError
 from .log import ProgressFn, step
@@ -155,30 +156,6 @@ PALETTE: tuple[str, ...] = (
 
 # ------------------------------------------------------------------------------------------------
 # colours
-
-
-def _rel_luminance(hex_rgb: str) -> float:
-    def ch(c: int) -> float:
-        s = c / 255.0
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (int(hex_rgb[i : i + 2], 16) for i in (0, 2, 4))
-    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
-
-
-def contrast_ratio(a: str, b: str) -> float:
-    """WCAG 2 contrast ratio of two ``RRGGBB`` colours (1 to 21)."""
-    la, lb = sorted((_rel_luminance(a), _rel_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def text_color_for(color: str) -> str:
-    """Return ``"000000"`` or ``"FFFFFF"``, whichever contrasts more with ``color``.
-
-    Any colour reaches a ratio of at least 4.58 against black or white, so the result always
-    meets WCAG AA (4.5) for normal text.
-    """
-    return max(("FFFFFF", "000000"), key=lambda t: (contrast_ratio(color, t), t))
 
 
 def _route_color(i: int) -> str:

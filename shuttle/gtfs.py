@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import geo
+from .colors import contrast_ratio
 from .errors import ExportError
 from .io import atomic_path
 from .model import Pattern, Plan, Stop, Trip
@@ -147,24 +148,9 @@ def _text(value: str | None, fallback: str = "") -> str:
     return v if v else fallback.strip()
 
 
-def _luminance(hex6: str) -> float:
-    def lin(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (int(hex6[i : i + 2], 16) for i in (0, 2, 4))
-    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-
-
 def _luma601(hex6: str) -> int:
     r, g, b = (int(hex6[i : i + 2], 16) for i in (0, 2, 4))
     return int(0.30 * r + 0.59 * g + 0.11 * b)
-
-
-def contrast_ratio(color: str, text_color: str) -> float:
-    """Return the WCAG 2 contrast ratio of two ``RRGGBB`` colours (1 to 21)."""
-    a, b = sorted((_luminance(color), _luminance(text_color)), reverse=True)
-    return (a + 0.05) / (b + 0.05)
 
 
 def _readable(color: str, text: str) -> bool:

@@ -16,6 +16,7 @@ ORDER = [
     "log",
     "config",
     "geo",
+    "colors",
     "io",
     "model",
     "areas",
