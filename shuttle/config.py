@@ -476,9 +476,7 @@ def _parse(raw: dict[str, Any], fname: str, data_dir: str) -> Scenario:
     scen_kw["design"] = _parse_design(top.table("design"))
     scen_kw["service"] = _parse_service(top.table("service"))
     anchors_raw = top.get("anchors", list, [])
-    scen_kw["anchors"] = tuple(
-        _parse_anchor(a, i, fname) for i, a in enumerate(anchors_raw, start=1)
-    )
+    scen_kw["anchors"] = tuple(_parse_anchor(a, i, fname) for i, a in enumerate(anchors_raw))
     top.check_unknown()
     return Scenario(**scen_kw, source_file=fname, data_dir=data_dir)
 

@@ -68,7 +68,7 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         (
             'kind = "poi"\nname = "서대문구청"',
             'kind = "shop"\nname = "서대문구청"',
-            "anchors[1].kind",
+            "anchors[0].kind",
         ),
         ("end_date = 2027-12-31", "end_date = 2026-12-31", "service.end_date"),
         ("max_spacing_m = 800.0", "max_spacing_m = 100.0", "stops.max_spacing_m"),
