@@ -12,7 +12,7 @@ annealed route set to ``bench/out/<instance>.txt`` (1-based ids, one route per l
 ATT, TRT, d0, d1, d2, dun and run time beside the published figures.
 
 Published figures (ATT / TRT, passenger-oriented best) are from
-``/work/shared/data/benchmarks/RESULTS.md``: Mumford (2013), IEEE CEC 2013, 939-946, and the best
+``../shared/data/benchmarks/RESULTS.md``: Mumford (2013), IEEE CEC 2013, 939-946, and the best
 published column, Ahmed, Mumford & Kheiri (2019), EJOR 274, 545-559.
 """
 
