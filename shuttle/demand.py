@@ -27,7 +27,6 @@ result is the inter-district part of the full demand, so row sums drop below ``P
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from shapely.geometry import Point
 
-from . import areas, geo, paths
+from . import areas, geo, io, paths
 from .areas import Zone
 from .config import Scenario
 from .errors import ConfigError, DataError, DesignError
@@ -167,15 +166,7 @@ def read_od_csv(path: str, zones: Sequence[Zone]) -> np.ndarray:
     """
     codes = {z.code: i for i, z in enumerate(zones)}
     trips = np.zeros((len(zones), len(zones)))
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError as e:
-        msg = f"{path}: OD file not found"
-        raise DataError(msg) from e
-    except (OSError, UnicodeDecodeError) as e:
-        msg = f"{path}: cannot read OD file ({e})"
-        raise DataError(msg) from e
+    rows = io.read_csv_rows(path, "OD file")
     if not rows or [c.strip().lower() for c in rows[0]] != ["origin", "destination", "trips"]:
         msg = f"{path}: line 1: expected the header 'origin,destination,trips'"
         raise DataError(msg)

@@ -1,19 +1,22 @@
-"""Atomic file output: write to a temporary file beside the target, then rename.
+"""File input and output.
 
-A failure at any point leaves no partial file at the target path.
+Output is atomic: written to a temporary file beside the target, then renamed, so a failure at
+any point leaves no partial file at the target path. Input CSV files are read with one error
+convention: a missing or unreadable file is a :class:`~shuttle.errors.DataError` naming it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ExportError
+from .errors import DataError, ExportError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "read_csv_rows"]
 
 
 @contextlib.contextmanager
@@ -56,3 +59,31 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
     """Write UTF-8 ``text`` to ``target`` atomically (LF line ends) and return the path."""
     return atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def read_csv_rows(path: str | os.PathLike[str], what: str, *, hint: str = "") -> list[list[str]]:
+    """Read every row of a UTF-8 CSV file (a leading BOM is dropped).
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the messages ("bus stop file").
+    hint
+        Added to the not-found message, e.g. " (check --data-dir or SHUTTLE_DATA)".
+
+    Raises
+    ------
+    DataError
+        If the file is missing or cannot be read as UTF-8 text.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return list(csv.reader(f))
+    except FileNotFoundError as e:
+        msg = f"{path}: {what} not found{hint}"
+        raise DataError(msg) from e
+    except (OSError, UnicodeDecodeError) as e:
+        msg = f"{path}: cannot read {what} ({e})"
+        raise DataError(msg) from e

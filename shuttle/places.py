@@ -24,7 +24,6 @@ The English name is the anchor's ``name_en``, else :func:`shuttle.names.english_
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from typing import Protocol
 
 from shapely.geometry import Point
 
-from . import areas, names
+from . import areas, io, names
 from .config import Anchor, Scenario
 from .errors import ConfigError, DataError
 from .model import Place
@@ -110,15 +109,7 @@ def read_bus_stop_file(path: str) -> tuple[BusStop, ...]:
     DataError
         If the file is missing or a row is malformed (naming the file and line).
     """
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError as e:
-        msg = f"{path}: bus stop file not found (check --data-dir or SHUTTLE_DATA)"
-        raise DataError(msg) from e
-    except (OSError, UnicodeDecodeError) as e:
-        msg = f"{path}: cannot read bus stop file ({e})"
-        raise DataError(msg) from e
+    rows = io.read_csv_rows(path, "bus stop file", hint=" (check --data-dir or SHUTTLE_DATA)")
     out = []
     for i, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip():
@@ -175,15 +166,7 @@ class Station:
 
 @lru_cache(maxsize=4)
 def _read_stations(path: str) -> tuple[Station, ...]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError as e:
-        msg = f"{path}: station file not found (check --data-dir or SHUTTLE_DATA)"
-        raise DataError(msg) from e
-    except (OSError, UnicodeDecodeError) as e:
-        msg = f"{path}: cannot read station file ({e})"
-        raise DataError(msg) from e
+    rows = io.read_csv_rows(path, "station file", hint=" (check --data-dir or SHUTTLE_DATA)")
     if not rows or [c.strip() for c in rows[0][:5]] != [
         "역사_ID",
         "역사명",
@@ -336,20 +319,30 @@ LANDMARK_CLASSES = frozenset(
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
+def _study_pois(scenario: Scenario) -> tuple[PoiLike, ...]:
+    """The tile POIs over the study area (read once per tile folder and area)."""
+    area = areas.study_area(scenario)
+    return _read_pois(str(_tile_dir(scenario)), tuple(area.bounds))
+
+
+@lru_cache(maxsize=4)
+def _read_pois(tile_dir: str, bbox: tuple[float, float, float, float]) -> tuple[PoiLike, ...]:
+    from . import tiles
+
+    return tuple(tiles.read_pois(Path(tile_dir), bbox_lonlat=bbox))
+
+
 def landmarks(scenario: Scenario) -> tuple[PoiLike, ...]:
     """Named public landmarks in the study area (tile POIs), to name new stops after.
 
     Only POIs of :data:`LANDMARK_CLASSES` with a Korean name of at most 14 characters and no
     separators are kept; without vector tiles in the data directory there are none.
     """
-    from . import tiles
-
     tile_dir = _tile_dir(scenario)
     if not tile_dir.is_dir():
         return ()
-    area = areas.study_area(scenario)
     out = []
-    for p in tiles.read_pois(tile_dir, bbox_lonlat=tuple(area.bounds)):
+    for p in _study_pois(scenario):
         name = p.name.strip()
         if (
             p.cls in LANDMARK_CLASSES
@@ -391,9 +384,7 @@ def resolve_places(
     area = areas.study_area(scenario)
     tile_dir = _tile_dir(scenario)
     if pois is None and any(a.kind == "poi" for a in scenario.anchors):
-        from . import tiles
-
-        pois = tiles.read_pois(tile_dir, bbox_lonlat=tuple(area.bounds))
+        pois = _study_pois(scenario)
     out = []
     for i, a in enumerate(scenario.anchors):
         name_ko = a.name
