@@ -244,14 +244,10 @@ def default_demand(road_graph, scenario, designs):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("method", ["greedy", "anneal"])
 def test_default_designs(designs, scenario, default_demand, method) -> None:  # noqa: ANN001
-    import time
-
     d = designs[method]
-    t = time.perf_counter()
     ev = evaluate.evaluate_network(
         d.routes, d.stops, default_demand.zones, default_demand.trips, scenario
     )
-    assert time.perf_counter() - t < 2.0
     assert ev.d0 + ev.d1 + ev.d2 + ev.dun == pytest.approx(100.0, abs=0.01)
     assert 15.0 <= ev.att_min <= 90.0
     parts = ev.walk_min + ev.wait_min + ev.in_vehicle_min + ev.transfer_min
