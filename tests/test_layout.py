@@ -19,6 +19,7 @@ ORDER = [
     "colors",
     "io",
     "model",
+    "runtime",
     "areas",
     "tiles",
     "network",
@@ -44,7 +45,7 @@ ORDER = [
 OWNERS = {"osmnx": {"network"}, "folium": {"maps"}, "click": {"cli"}, "branca": {"maps"}}
 
 #: Writers and the timetable never see the road graph.
-NO_GRAPH = {"timetable", "gtfs", "maps", "report"}
+NO_GRAPH = {"runtime", "timetable", "gtfs", "maps", "report"}
 GRAPH_MODULES = {"network", "paths", "stops", "design", "demand", "places", "networkx", "osmnx"}
 
 
