@@ -34,7 +34,6 @@ redistributed.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 from collections.abc import Sequence
@@ -229,60 +228,184 @@ class _Net:
         self.in_start = np.searchsorted(self.head[order], np.arange(nxt + 1))
 
 
-def _strategy(
-    net: _Net, dest: int, wait_factor: float
-) -> tuple[np.ndarray, np.ndarray, list[int], np.ndarray, np.ndarray]:
-    """Backward pass for one destination: labels, components, links in scanning order."""
-    n = net.n_nodes
-    u = np.full(n, _INF)
-    F = np.zeros(n)
-    comp = np.zeros((n, 5))  # walk, wait, ivt, penalty, boardings
-    S = np.zeros((n, 5))  # frequency-weighted sums of (comp_j + cost_a)
-    closed = np.zeros(n, dtype=bool)  # node has an infinite-frequency link
-    inf_link = np.full(n, -1, dtype=np.int64)
-    selected: list[int] = []
-    u[dest] = 0.0
-    closed[dest] = True
-    tail, cost, tot, freq = net.tail, net.cost, net.total_cost, net.freq
-    order, start = net.in_order, net.in_start
-    heap: list[tuple[float, int]] = []
+def _heap_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
+    """Push onto a binary min-heap stored in ``keys``/``vals``; return the new size."""
+    i = size
+    keys[i] = key
+    vals[i] = val
+    while i > 0:
+        p = (i - 1) // 2
+        if keys[p] < keys[i] or (keys[p] == keys[i] and vals[p] <= vals[i]):
+            break
+        keys[p], keys[i] = keys[i], keys[p]
+        vals[p], vals[i] = vals[i], vals[p]
+        i = p
+    return size + 1
 
-    def push_in(j: int) -> None:
-        uj = u[j]
-        for a in order[start[j]:start[j + 1]]:
-            heapq.heappush(heap, (uj + tot[a], int(a)))
 
-    push_in(dest)
-    done = np.zeros(len(tail), dtype=bool)
-    while heap:
-        key, a = heapq.heappop(heap)
-        if done[a]:
+def _heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[float, int, int]:
+    """Pop the smallest (key, value) (ties: smallest value); return it and the new size."""
+    key = keys[0]
+    val = vals[0]
+    size -= 1
+    keys[0] = keys[size]
+    vals[0] = vals[size]
+    i = 0
+    while True:
+        lft = 2 * i + 1
+        rgt = lft + 1
+        m = i
+        if lft < size and (keys[lft] < keys[m] or (keys[lft] == keys[m] and vals[lft] < vals[m])):
+            m = lft
+        if rgt < size and (keys[rgt] < keys[m] or (keys[rgt] == keys[m] and vals[rgt] < vals[m])):
+            m = rgt
+        if m == i:
+            break
+        keys[m], keys[i] = keys[i], keys[m]
+        vals[m], vals[i] = vals[i], vals[m]
+        i = m
+    return key, val, size
+
+
+def _sf_kernel(
+    n: int,
+    tail: np.ndarray,
+    head: np.ndarray,
+    cost: np.ndarray,
+    tot: np.ndarray,
+    freq: np.ndarray,
+    in_order: np.ndarray,
+    in_start: np.ndarray,
+    dests: np.ndarray,
+    origin_nodes: np.ndarray,
+    D: np.ndarray,
+    wait_factor: float,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal strategies to every destination and the loading of ``D`` (see the module doc).
+
+    Plain Python over arrays, compiled by numba when it is installed. Returns the expected times
+    ``(no, nd)``, their components ``(5, no, nd)`` and the flow on every link.
+    """
+    n_links = tail.shape[0]
+    no = origin_nodes.shape[0]
+    nd = dests.shape[0]
+    time_s = np.full((no, nd), np.inf)
+    comps = np.zeros((5, no, nd))
+    flow = np.zeros(n_links)
+    cap = n_links * 4 + 16
+    hkeys = np.empty(cap)
+    hvals = np.empty(cap, dtype=np.int64)
+    u = np.empty(n)
+    F = np.empty(n)
+    comp = np.empty((n, 5))
+    S = np.empty((n, 5))
+    closed = np.empty(n, dtype=np.bool_)
+    inf_link = np.empty(n, dtype=np.int64)
+    done = np.empty(n_links, dtype=np.bool_)
+    selected = np.empty(n_links, dtype=np.int64)
+    V = np.empty(n)
+    step = np.zeros(5)
+    for di in range(nd):
+        d = dests[di]
+        u[:] = np.inf
+        F[:] = 0.0
+        comp[:, :] = 0.0
+        S[:, :] = 0.0
+        closed[:] = False
+        inf_link[:] = -1
+        done[:] = False
+        nsel = 0
+        u[d] = 0.0
+        closed[d] = True
+        size = 0
+        for k in range(in_start[d], in_start[d + 1]):
+            a = in_order[k]
+            size = _heap_push(hkeys, hvals, size, u[d] + tot[a], a)
+        while size > 0:
+            key, a, size = _heap_pop(hkeys, hvals, size)
+            if done[a]:
+                continue
+            j = head[a]
+            if key > u[j] + tot[a] + eps:  # stale: u_j has dropped since the push
+                continue
+            done[a] = True
+            i = tail[a]
+            if closed[i] or u[i] <= key + eps:
+                continue
+            step[0] = cost[a, 0]
+            step[1] = 0.0
+            step[2] = cost[a, 1]
+            step[3] = cost[a, 2]
+            step[4] = cost[a, 3]
+            if freq[a] == np.inf:
+                for c in range(5):
+                    comp[i, c] = comp[j, c] + step[c]
+                u[i] = key
+                F[i] = np.inf
+                closed[i] = True
+                inf_link[i] = a
+            else:
+                fa = freq[a]
+                F[i] += fa
+                total = 0.0
+                for c in range(5):
+                    S[i, c] += fa * (comp[j, c] + step[c])
+                    comp[i, c] = S[i, c] / F[i]
+                comp[i, 1] += wait_factor / F[i]
+                for c in range(4):
+                    total += comp[i, c]
+                u[i] = total
+            selected[nsel] = a
+            nsel += 1
+            for k in range(in_start[i], in_start[i + 1]):
+                b = in_order[k]
+                if size >= cap:  # grow the heap (rare: many lines at one stop)
+                    cap *= 2
+                    nk = np.empty(cap)
+                    nv = np.empty(cap, dtype=np.int64)
+                    nk[:size] = hkeys[:size]
+                    nv[:size] = hvals[:size]
+                    hkeys = nk
+                    hvals = nv
+                size = _heap_push(hkeys, hvals, size, u[i] + tot[b], b)
+        V[:] = 0.0
+        any_demand = False
+        for oi in range(no):
+            o = origin_nodes[oi]
+            if u[o] < np.inf:
+                time_s[oi, di] = u[o]
+                for c in range(5):
+                    comps[c, oi, di] = comp[o, c]
+                if D[oi, di] > 0:
+                    V[o] += D[oi, di]
+                    any_demand = True
+        if not any_demand:
             continue
-        j = int(net.head[a])
-        if key > u[j] + tot[a] + _EPS:  # stale entry: u_j has dropped since
-            continue
-        done[a] = True
-        i = int(tail[a])
-        if closed[i] or u[i] <= key + _EPS:
-            continue
-        ca = cost[a]
-        step = np.array([ca[0], 0.0, ca[1], ca[2], ca[3]])
-        if freq[a] == _INF:
-            comp[i] = comp[j] + step
-            u[i] = key
-            F[i] = _INF
-            closed[i] = True
-            inf_link[i] = a
-        else:
-            fa = freq[a]
-            S[i] += fa * (comp[j] + step)
-            F[i] += fa
-            comp[i] = S[i] / F[i]
-            comp[i, _C_WAIT] += wait_factor / F[i]
-            u[i] = comp[i, :4].sum()
-        selected.append(a)
-        push_in(i)
-    return u, F, selected, comp, inf_link
+        for k in range(nsel - 1, -1, -1):
+            a = selected[k]
+            i = tail[a]
+            if V[i] <= 0:
+                continue
+            if inf_link[i] >= 0:
+                if inf_link[i] != a:
+                    continue
+                v = V[i]
+            else:
+                v = V[i] * freq[a] / F[i]
+            flow[a] += v
+            V[head[a]] += v
+    return time_s, comps, flow
+
+
+try:  # compiled when numba is installed (a declared dependency); plain Python otherwise
+    import numba
+
+    _heap_push = numba.njit(cache=True, nogil=True)(_heap_push)
+    _heap_pop = numba.njit(cache=True, nogil=True)(_heap_pop)
+    _sf_kernel_jit = numba.njit(cache=True, nogil=True)(_sf_kernel)
+except ImportError:  # pragma: no cover - numba is a dependency
+    _sf_kernel_jit = _sf_kernel
 
 
 def assign(
@@ -348,45 +471,33 @@ def assign(
         boarding_penalty_s=boarding_penalty_s,
     )
     no, nd = len(origins), len(destinations)
-    shape = (no, nd)
-    time_s = np.full(shape, _INF)
-    comps = np.zeros((5, no, nd))
     D = D.copy()
     for oi, o in enumerate(origins):
         for di, d in enumerate(destinations):
             if o == d:
                 D[oi, di] = 0.0
-    flow = np.zeros(len(net.tail))
     origin_nodes = np.asarray([n_stops + o for o in origins], dtype=np.int64)
-    for di, d in enumerate(destinations):
-        col = D[:, di]
-        u, F, selected, comp, inf_link = _strategy(net, int(d), wait_factor)
-        # origins start at their own copy; the copy of the destination is the destination
-        uo = u[origin_nodes]
-        for oi, o in enumerate(origins):
+    # the origin copy of a destination is the destination itself: no trip inside one node
+    time_s, comps, flow = _sf_kernel_jit(
+        net.n_nodes,
+        net.tail,
+        net.head,
+        net.cost,
+        net.total_cost,
+        net.freq,
+        net.in_order.astype(np.int64),
+        net.in_start.astype(np.int64),
+        np.asarray(destinations, dtype=np.int64).reshape(-1),
+        origin_nodes.reshape(-1),
+        D.reshape(no, nd),
+        float(wait_factor),
+        _EPS,
+    )
+    for oi, o in enumerate(origins):
+        for di, d in enumerate(destinations):
             if o == d:
-                continue
-            if math.isfinite(uo[oi]):
-                time_s[oi, di] = uo[oi]
-                comps[:, oi, di] = comp[origin_nodes[oi]]
-        if col.sum() <= 0:
-            continue
-        V = np.zeros(net.n_nodes)
-        for oi, o in enumerate(origins):
-            if o != d and math.isfinite(uo[oi]):
-                V[origin_nodes[oi]] += col[oi]
-        for a in reversed(selected):
-            i = int(net.tail[a])
-            if V[i] <= 0:
-                continue
-            if inf_link[i] >= 0:
-                if inf_link[i] != a:
-                    continue
-                v = V[i]
-            else:
-                v = V[i] * net.freq[a] / F[i]
-            flow[a] += v
-            V[int(net.head[a])] += v
+                time_s[oi, di] = _INF
+                comps[:, oi, di] = 0.0
     loads = []
     for line in lines:
         m = len(line.stops)
