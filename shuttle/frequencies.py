@@ -1,0 +1,188 @@
+"""Headways from demand under a fleet budget.
+
+For one period, :func:`choose_headways` sets each route's headway in three steps:
+
+1. Policy: start every route at the widest allowed headway that is no wider than the policy
+   headway (the service standard a rider is promised, e.g. 20 minutes).
+2. Capacity: assign the demand (a callback, :mod:`shuttle.passengers` in the planner) and narrow
+   any route whose maximum hourly load exceeds ``capacity x target load factor x buses per hour``
+   to the widest allowed headway that carries it; repeat until the loads are carried (the
+   assignment shifts riders towards routes that become more frequent).
+3. Budget: the buses a route needs are ``ceil(cycle / headway)``. If the routes need more than the
+   budget the plan is infeasible (:class:`~shuttle.errors.DesignError`: a budget never buys a
+   plan with headways wider than the policy). Spare buses go, one step at a time, to the route
+   where they cut passenger time most per bus: the saving of narrowing a route from ``h`` to ``h'``
+   is estimated as its boardings times the change in the mean wait, ``(h - h') / 2`` (Mohring's
+   rule), and confirmed by a new assignment before the next step.
+
+Allowed headways are the scenario's steps (clock-face divisors of 60 minutes by default), so a
+timetable can repeat every hour.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import DesignError
+
+__all__ = ["CLOCK_FACE_S", "FrequencyPlan", "LoadEval", "choose_headways"]
+
+log = logging.getLogger(__name__)
+
+#: Clock-face headways (divisors of 60 minutes), seconds.
+CLOCK_FACE_S: tuple[float, ...] = tuple(m * 60.0 for m in (3, 4, 5, 6, 10, 12, 15, 20, 30, 60))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadEval:
+    """What the assignment says about a set of headways (one period, per hour)."""
+
+    passenger_hours: float  # door-to-door time of all trips of an hour, hours
+    max_load: Mapping[str, float]  # route -> riders per hour at its maximum load point
+    boardings: Mapping[str, float]  # route -> boardings per hour (both directions)
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyPlan:
+    """The headways chosen for one period and what they cost."""
+
+    headways_s: tuple[tuple[str, float], ...]  # (route, headway), sorted by route
+    buses: tuple[tuple[str, int], ...]  # (route, buses needed), sorted by route
+    budget: int
+    passenger_hours: float
+    decisions: tuple[str, ...]  # one line per change, in order
+
+    @property
+    def fleet(self) -> int:
+        """Buses the period needs."""
+        return sum(b for _, b in self.buses)
+
+
+def _buses(cycle_s: float, h: float) -> int:
+    return max(1, math.ceil(cycle_s / h - 1e-9))
+
+
+def choose_headways(
+    cycle_s: Mapping[str, float],
+    evaluate: Callable[[Mapping[str, float]], LoadEval],
+    *,
+    capacity: float,
+    target_load_factor: float,
+    policy_headway_s: float,
+    fleet_budget: int,
+    steps_s: Sequence[float] = CLOCK_FACE_S,
+    max_rounds: int = 50,
+    where: str = "the scenario",
+) -> FrequencyPlan:
+    """Choose the headway of every route for one period (see the module docstring).
+
+    Parameters
+    ----------
+    cycle_s
+        Route -> cycle time in the period (both directions, dwell and layover), seconds.
+    evaluate
+        Assigns the period's hourly demand for a mapping route -> headway (seconds).
+    capacity
+        Passengers per bus.
+    target_load_factor
+        Share of the capacity the maximum load may use (e.g. 0.8).
+    policy_headway_s
+        The widest headway any route may run.
+    fleet_budget
+        Buses available in the period.
+    steps_s
+        Allowed headways, seconds.
+    where
+        Named in error messages (the scenario file).
+
+    Raises
+    ------
+    DesignError
+        If no allowed headway meets the policy, or the routes need more buses than the budget.
+    """
+    routes = sorted(cycle_s)
+    steps = sorted({float(s) for s in steps_s if s > 0})
+    ok = [s for s in steps if s <= policy_headway_s + 1e-9]
+    if not ok:
+        msg = (
+            f"No allowed headway is at or under the policy headway of "
+            f"{policy_headway_s / 60:.0f} min in {where}."
+        )
+        raise DesignError(msg)
+    if not routes:
+        return FrequencyPlan((), (), fleet_budget, 0.0, ())
+    per_bus = capacity * target_load_factor
+    h = {r: ok[-1] for r in routes}
+    decisions: list[str] = []
+    ev = evaluate(h)
+    # capacity: narrow until every route carries its load
+    for _ in range(len(ok) * len(routes) + 1):
+        changed = False
+        for r in routes:
+            load = float(ev.max_load.get(r, 0.0))
+            need = [s for s in ok if load <= per_bus * 3600.0 / s + 1e-9]
+            if not need:
+                msg = (
+                    f"Route {r} carries {load:.0f} riders an hour at its busiest point, more than "
+                    f"the shortest headway of {ok[0] / 60:.0f} min can take at "
+                    f"{per_bus:.0f} riders per bus; split the route or add capacity."
+                )
+                raise DesignError(msg)
+            if need[-1] < h[r]:
+                decisions.append(
+                    f"{r}: {h[r] / 60:g} -> {need[-1] / 60:g} min for a load of {load:.0f}/h"
+                )
+                h[r] = need[-1]
+                changed = True
+        if not changed:
+            break
+        ev = evaluate(h)
+    fleet = sum(_buses(cycle_s[r], h[r]) for r in routes)
+    if fleet > fleet_budget:
+        msg = (
+            f"The {len(routes)} routes need {fleet} buses at the policy headway of "
+            f"{policy_headway_s / 60:.0f} min (and their loads), but the budget in {where} is "
+            f"{fleet_budget}; raise the budget or design fewer or shorter routes."
+        )
+        raise DesignError(msg)
+    # spare buses: greatest estimated saving per extra bus, confirmed by a new assignment
+    for _ in range(max_rounds):
+        left = fleet_budget - sum(_buses(cycle_s[r], h[r]) for r in routes)
+        best: tuple[float, str, float, int] | None = None
+        for r in routes:
+            narrower = [s for s in ok if s < h[r]]
+            if not narrower:
+                continue
+            h2 = narrower[-1]
+            extra = _buses(cycle_s[r], h2) - _buses(cycle_s[r], h[r])
+            if extra > left:
+                continue
+            saving = float(ev.boardings.get(r, 0.0)) * (h[r] - h2) / 2.0 / 3600.0
+            score = saving / max(extra, 1)
+            if saving > 0 and (best is None or score > best[0] + 1e-12):
+                best = (score, r, h2, extra)
+        if best is None:
+            break
+        _, r, h2, extra = best
+        trial = dict(h)
+        trial[r] = h2
+        ev2 = evaluate(trial)
+        if ev2.passenger_hours >= ev.passenger_hours - 1e-9:
+            break  # the estimate promised a saving the assignment does not confirm
+        decisions.append(
+            f"{r}: {h[r] / 60:g} -> {h2 / 60:g} min (+{extra} bus; passenger time "
+            f"{ev.passenger_hours:.1f} -> {ev2.passenger_hours:.1f} h per hour)"
+        )
+        h, ev = trial, ev2
+    for line in decisions:
+        log.info("headways: %s", line)
+    return FrequencyPlan(
+        headways_s=tuple((r, h[r]) for r in routes),
+        buses=tuple((r, _buses(cycle_s[r], h[r])) for r in routes),
+        budget=fleet_budget,
+        passenger_hours=ev.passenger_hours,
+        decisions=tuple(decisions),
+    )
