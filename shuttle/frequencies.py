@@ -28,12 +28,21 @@ from dataclasses import dataclass
 
 from .errors import DesignError
 
-__all__ = ["CLOCK_FACE_S", "FrequencyPlan", "LoadEval", "choose_headways"]
+__all__ = ["CLOCK_FACE_S", "BudgetError", "FrequencyPlan", "LoadEval", "choose_headways"]
 
 log = logging.getLogger(__name__)
 
 #: Clock-face headways (divisors of 60 minutes), seconds.
 CLOCK_FACE_S: tuple[float, ...] = tuple(m * 60.0 for m in (3, 4, 5, 6, 10, 12, 15, 20, 30, 60))
+
+
+class BudgetError(DesignError):
+    """The routes need more buses at the policy headway than the budget holds."""
+
+    def __init__(self, msg: str, *, needed: int, budget: int) -> None:
+        super().__init__(msg)
+        self.needed = needed
+        self.budget = budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +156,7 @@ def choose_headways(
             f"{policy_headway_s / 60:.0f} min (and their loads), but the budget in {where} is "
             f"{fleet_budget}; raise the budget or design fewer or shorter routes."
         )
-        raise DesignError(msg)
+        raise BudgetError(msg, needed=fleet, budget=fleet_budget)
     # spare buses: greatest estimated saving per extra bus, confirmed by a new assignment
     for _ in range(max_rounds):
         left = fleet_budget - sum(_buses(cycle_s[r], h[r]) for r in routes)

@@ -1,0 +1,352 @@
+"""What a budget buys: which of the designed routes run, and how often, on every day type.
+
+The route designer proposes up to ``design.routes`` routes; :func:`plan_service` decides which of
+them the budget runs and their headway in every period of every day type:
+
+1. Demand by time of day: the day's OD matrix (scaled by the day type's factor) is split over the
+   periods by the hourly profile (:func:`shuttle.passengers.split_demand`); each period's share is
+   spread evenly over its hours.
+2. Headways (:func:`shuttle.frequencies.choose_headways`): the day type's headways are the policy
+   (widest) headways; a route narrows where its load needs it or where a spare bus saves the most
+   passenger time. The fleet budget holds in every period.
+3. Routes: when the routes cannot all run at the policy headways within the budget, the route whose
+   removal costs the least passenger time per bus it frees is dropped, as long as every anchor
+   keeps a stop on a remaining route; this repeats until the plan fits. A budget too small for even
+   one route is an error, never a plan with wider headways.
+4. An annual cost budget lowers the fleet budget one bus at a time until the estimated cost
+   (buses in service per period times its hours, the unit costs of ``[cost]``) fits.
+
+Passenger time is the assignment's door-to-door time of the trips that have a strategy plus
+``budget.unserved_penalty_min`` for every trip the network cannot serve, so a smaller network
+cannot look better by serving fewer trips.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import assign as assign_mod
+from . import frequencies, runtime
+from .config import PERIODS, BudgetConfig, CostConfig, DayService, ServiceConfig
+from .errors import DesignError
+from .model import Route, Stop
+from .passengers import plan_network, split_demand
+
+__all__ = ["ServicePlan", "period_windows", "plan_service"]
+
+log = logging.getLogger(__name__)
+
+#: Fleet budget used when the scenario sets none (no limit in practice).
+_UNLIMITED = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePlan:
+    """Routes kept and headways chosen for every day type and period."""
+
+    kept: tuple[str, ...]  # route ids that run
+    dropped: tuple[tuple[str, str], ...]  # (route id, why)
+    headways_s: tuple[tuple[str, str, str, float], ...]  # (route, day type, period, seconds)
+    fleet: tuple[tuple[str, int], ...]  # (day type, buses in its busiest period)
+    fleet_budget: int | None  # the budget used (after any annual-cost reduction)
+    decisions: tuple[str, ...]
+
+    def headways(self, day_type: str) -> dict[str, dict[str, float]]:
+        """Route -> period -> headway (seconds) on ``day_type``."""
+        out: dict[str, dict[str, float]] = {}
+        for r, d, p, h in self.headways_s:
+            if d == day_type:
+                out.setdefault(r, {})[p] = h
+        return out
+
+
+def period_windows(service: ServiceConfig, day: DayService) -> dict[str, list[tuple[int, int]]]:
+    """The time windows of each period within a day type's span (seconds after midnight)."""
+    start, end = day.start_s, day.end_s
+    out: dict[str, list[tuple[int, int]]] = {p: [] for p in PERIODS}
+    t = start
+    while t < end:
+        p = service.period_at(t)
+        u = t + 60
+        while u < end and service.period_at(u) == p:
+            u += 60
+        u = min(u, end)
+        wins = out[p]
+        if wins and wins[-1][1] == t:
+            wins[-1] = (wins[-1][0], u)
+        else:
+            wins.append((t, u))
+        t = u
+    return out
+
+
+def _hours(wins: Sequence[tuple[int, int]]) -> float:
+    return sum(b - a for a, b in wins) / 3600.0
+
+
+class _Period:
+    """The assignment of one period's hourly demand for any set of headways."""
+
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        stops: Sequence[Stop],
+        zone_lonlat: Sequence[tuple[float, float]],
+        hourly: np.ndarray,
+        *,
+        factor: float,
+        dwell_s: int,
+        walk_speed_kmh: float,
+        transfer_penalty_s: float,
+        unserved_penalty_s: float,
+    ) -> None:
+        self.routes = list(routes)
+        self.stops = stops
+        self.zones = zone_lonlat
+        self.hourly = hourly
+        self.factor = factor
+        self.dwell_s = dwell_s
+        self.walk = walk_speed_kmh
+        self.pen = transfer_penalty_s
+        self.unserved_s = unserved_penalty_s
+        self._memo: dict[tuple[tuple[str, float], ...], frequencies.LoadEval] = {}
+
+    def evaluate(self, headways: Mapping[str, float]) -> frequencies.LoadEval:
+        key = tuple(sorted(headways.items()))
+        if key in self._memo:
+            return self._memo[key]
+        net = plan_network(
+            [r for r in self.routes if r.route_id in headways],
+            self.stops,
+            self.zones,
+            headways_s=headways,
+            factor=self.factor,
+            dwell_s=self.dwell_s,
+            walk_speed_kmh=self.walk,
+        )
+        res = assign_mod.assign(
+            net.n_nodes,
+            net.lines,
+            net.walks,
+            net.zone_nodes,
+            net.zone_nodes,
+            self.hourly,
+            transfer_penalty_s=self.pen,
+        )
+        ok = np.isfinite(res.time_s)
+        ph = float((res.demand[ok] * res.time_s[ok]).sum() + res.unserved * self.unserved_s)
+        max_load: dict[str, float] = {}
+        board: dict[str, float] = {}
+        for (rid, _d), ll in zip(net.line_keys, res.lines, strict=True):
+            max_load[rid] = max(max_load.get(rid, 0.0), ll.max_load)
+            board[rid] = board.get(rid, 0.0) + ll.riders
+        ev = frequencies.LoadEval(passenger_hours=ph / 3600.0, max_load=max_load, boardings=board)
+        self._memo[key] = ev
+        return ev
+
+
+def _stops_of(route: Route) -> set[str]:
+    return {s for p in route.patterns for s in p.stop_ids}
+
+
+def plan_service(
+    routes: Sequence[Route],
+    stops: Sequence[Stop],
+    zone_lonlat: Sequence[tuple[float, float]],
+    trips: np.ndarray,
+    *,
+    service: ServiceConfig,
+    budget: BudgetConfig,
+    cost: CostConfig,
+    day_types: Sequence[str],
+    days_per_type: Mapping[str, int],
+    capacity: float,
+    walk_speed_kmh: float,
+    transfer_penalty_min: float,
+    profile: Sequence[float],
+    day_factors: Mapping[str, float],
+    where: str = "the scenario",
+) -> ServicePlan:
+    """Choose the routes that run and their headways (see the module docstring).
+
+    Parameters
+    ----------
+    routes, stops
+        The designed routes and their stops (``Stop.anchor`` marks the stops serving anchors).
+    zone_lonlat, trips
+        Zone centres and the weekday ``(z, z)`` trips per day.
+    day_types
+        The day types that run, busiest first is not required (weekday is planned first).
+    days_per_type
+        Service days of each day type in the period (for the annual-cost estimate).
+    profile
+        24 hourly shares of the day's trips.
+    day_factors
+        Trips on each day type relative to a weekday.
+
+    Raises
+    ------
+    DesignError
+        If the budget cannot run even one route at the policy headways, a load exceeds what the
+        shortest headway carries, or the annual cost budget is below the cheapest plan.
+    """
+    T = np.asarray(trips, dtype=float).copy()
+    np.fill_diagonal(T, 0.0)
+    fleet_budget = budget.fleet if budget.fleet is not None else _UNLIMITED
+    order = sorted(day_types, key=lambda d: (d != "weekday", d))
+    by_id = {r.route_id: r for r in routes}
+    required: dict[str, set[str]] = {}
+    for s in stops:
+        if s.anchor:
+            required.setdefault(s.anchor, set()).add(s.stop_id)
+    decisions: list[str] = []
+
+    periods: dict[str, dict[str, tuple[float, list[tuple[int, int]]]]] = {}
+    for d in order:
+        wins = period_windows(service, service.day(d))
+        shares = split_demand(profile, wins)
+        periods[d] = {p: (shares[p], wins[p]) for p in PERIODS if _hours(wins[p]) > 0}
+
+    def period_model(d: str, p: str, kept: Sequence[str]) -> _Period:
+        share, wins = periods[d][p]
+        hourly = T * day_factors.get(d, 1.0) * share / _hours(wins)
+        return _Period(
+            [by_id[r] for r in kept],
+            stops,
+            zone_lonlat,
+            hourly,
+            factor=service.time_factor(p),
+            dwell_s=service.dwell_s,
+            walk_speed_kmh=walk_speed_kmh,
+            transfer_penalty_s=transfer_penalty_min * 60.0,
+            unserved_penalty_s=budget.unserved_penalty_min * 60.0,
+        )
+
+    def solve(kept: Sequence[str], fb: int) -> dict[tuple[str, str], frequencies.FrequencyPlan]:
+        plans = {}
+        for d in order:
+            for p in periods[d]:
+                model = period_model(d, p, kept)
+                cyc = {
+                    r: float(runtime.cycle_time_s(by_id[r], service, service.time_factor(p)))
+                    for r in kept
+                }
+                plans[(d, p)] = frequencies.choose_headways(
+                    cyc,
+                    model.evaluate,
+                    capacity=capacity,
+                    target_load_factor=budget.target_load_factor,
+                    policy_headway_s=service.day(d).headway(p) * 60.0,
+                    fleet_budget=fb,
+                    where=where,
+                )
+        return plans
+
+    def est_cost(plans: Mapping[tuple[str, str], frequencies.FrequencyPlan]) -> float:
+        total = 0.0
+        fleet = 0
+        for d in order:
+            vh = 0.0
+            for p, (_share, wins) in periods[d].items():
+                vh += plans[(d, p)].fleet * _hours(wins)
+                fleet = max(fleet, plans[(d, p)].fleet)
+            total += days_per_type.get(d, 0) * vh * cost.krw_per_vehicle_hour
+        return total + fleet * cost.krw_per_vehicle_year
+
+    kept = sorted(by_id)
+    dropped: list[tuple[str, str]] = []
+    while True:
+        try:
+            plans = solve(kept, fleet_budget)
+        except frequencies.BudgetError as e:
+            if len(kept) <= 1:
+                msg = (
+                    f"The budget of {fleet_budget} buses in {where} cannot run even one route "
+                    f"at the policy headways ({e}); raise budget.fleet or relax the headways."
+                )
+                raise DesignError(msg) from e
+            victim = _least_useful(kept, by_id, required, periods, order, period_model, service)
+            if victim is None:
+                msg = (
+                    f"The budget of {fleet_budget} buses in {where} cannot run the routes the "
+                    f"anchors need ({', '.join(kept)}) at the policy headways; raise "
+                    "budget.fleet, relax the headways or serve fewer anchors."
+                )
+                raise DesignError(msg) from e
+            rid, why = victim
+            kept.remove(rid)
+            dropped.append((rid, why))
+            decisions.append(f"dropped {rid}: {why}")
+            continue
+        if budget.annual_krw is not None and est_cost(plans) > budget.annual_krw:
+            used = max(pl.fleet for pl in plans.values())
+            if used <= 1 or fleet_budget <= 1:
+                msg = (
+                    f"The annual budget of {budget.annual_krw:,.0f} KRW in {where} is below the "
+                    f"cheapest plan ({est_cost(plans):,.0f} KRW); raise budget.annual_krw."
+                )
+                raise DesignError(msg)
+            fleet_budget = min(fleet_budget, used) - 1
+            decisions.append(
+                f"annual cost {est_cost(plans):,.0f} KRW over the budget: fleet budget "
+                f"{fleet_budget}"
+            )
+            continue
+        break
+    rows = []
+    fleet = []
+    for d in order:
+        busiest = 0
+        for p in periods[d]:
+            pl = plans[(d, p)]
+            busiest = max(busiest, pl.fleet)
+            rows.extend((r, d, p, h) for r, h in pl.headways_s)
+            decisions.extend(f"{d} {p}: {line}" for line in pl.decisions)
+        fleet.append((d, busiest))
+    for line in decisions:
+        log.info("service plan: %s", line)
+    return ServicePlan(
+        kept=tuple(kept),
+        dropped=tuple(dropped),
+        headways_s=tuple(sorted(rows)),
+        fleet=tuple(fleet),
+        fleet_budget=None if fleet_budget == _UNLIMITED else fleet_budget,
+        decisions=tuple(decisions),
+    )
+
+
+def _least_useful(
+    kept: Sequence[str],
+    by_id: Mapping[str, Route],
+    required: Mapping[str, set[str]],
+    periods: Mapping[str, Mapping[str, tuple[float, list[tuple[int, int]]]]],
+    order: Sequence[str],
+    period_model,  # noqa: ANN001
+    service: ServiceConfig,
+) -> tuple[str, str] | None:
+    """The route whose removal costs the least passenger time per bus it frees."""
+    d = order[0]
+    p = max(periods[d], key=lambda q: periods[d][q][0] / max(_hours(periods[d][q][1]), 1e-9))
+    policy = service.day(d).headway(p) * 60.0
+    base = period_model(d, p, kept).evaluate({r: policy for r in kept}).passenger_hours
+    best: tuple[float, str, str] | None = None
+    for r in kept:
+        rest = [q for q in kept if q != r]
+        served = set().union(*(_stops_of(by_id[q]) for q in rest))
+        if any(not (ids & served) for ids in required.values()):
+            continue  # an anchor would lose its last stop
+        ph = period_model(d, p, rest).evaluate({q: policy for q in rest}).passenger_hours
+        buses = math.ceil(runtime.cycle_time_s(by_id[r], service, service.time_factor(p)) / policy)
+        score = (ph - base) / max(buses, 1)
+        if best is None or score < best[0] - 1e-12:
+            best = (
+                score,
+                r,
+                f"{ph - base:+.1f} passenger-hours per {d} {p} hour for {buses} buses freed",
+            )
+    return None if best is None else (best[1], best[2])

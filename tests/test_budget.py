@@ -1,0 +1,117 @@
+"""What a budget buys: routes kept and headways chosen under a fleet or cost budget."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from shuttle import geo
+from shuttle.budget import period_windows, plan_service
+from shuttle.config import BudgetConfig, CostConfig, DayService, ServiceConfig
+from shuttle.errors import DesignError
+from shuttle.model import Pattern, Route, Stop
+
+LAT, LON0 = 37.56, 126.90
+FLAT = np.full(24, 1 / 24)
+
+
+def _lon(east_m: float) -> float:
+    x, y = geo.to_metric_xy(LON0, LAT)
+    lon, _ = geo.to_wgs84_xy(x + east_m, y)
+    return float(lon)
+
+
+def _route(rid: str, ids: tuple[str, ...]) -> Route:
+    def pat(d: int, seq: tuple[str, ...]) -> Pattern:
+        n = len(seq)
+        return Pattern(d, seq[-1], seq[-1], seq, (400,) * (n - 1),
+                       tuple(3000.0 * k for k in range(n)),
+                       tuple((LAT, _lon(3000.0 * int(s[1]))) for s in seq), 3000.0 * (n - 1))
+
+    return Route(rid, rid[1:], rid, rid, "53B332", "000000", (pat(0, ids), pat(1, ids[::-1])))
+
+
+def _fixture(anchor_at: str | None = None):  # noqa: ANN202
+    stops = [
+        Stop(f"S{i}", f"정류장{i}", f"Stop {i}", LAT, _lon(3000.0 * i), i, None, None,
+             "앵커" if f"S{i}" == anchor_at else None)
+        for i in range(5)
+    ]
+    # R1 runs the busy corridor S0-S1-S2, R2 the quiet S3-S4
+    routes = [_route("R1", ("S0", "S1", "S2")), _route("R2", ("S3", "S4"))]
+    zones = [(s.lon, s.lat) for s in stops]
+    trips = np.zeros((5, 5))
+    trips[0, 2] = trips[2, 0] = 400.0
+    trips[3, 4] = trips[4, 3] = 20.0
+    return routes, stops, zones, trips
+
+
+SERVICE = ServiceConfig(
+    days=(("weekday", DayService(6 * 3600, 22 * 3600, (("peak", 20.0), ("offpeak", 20.0),
+                                                         ("evening", 20.0)))),),
+    time_factors=(("evening", 1.0), ("offpeak", 1.0), ("peak", 1.0)),
+)
+
+
+def _plan(budget: BudgetConfig, anchor_at: str | None = None):  # noqa: ANN202
+    routes, stops, zones, trips = _fixture(anchor_at)
+    return plan_service(
+        routes, stops, zones, trips, service=SERVICE, budget=budget, cost=CostConfig(),
+        day_types=["weekday"], days_per_type={"weekday": 250}, capacity=50.0,
+        walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
+        day_factors={"weekday": 1.0}, where="test.toml",
+    )
+
+
+def test_period_windows_cover_the_span() -> None:
+    w = period_windows(SERVICE, SERVICE.day("weekday"))
+    assert w["peak"] == [(7 * 3600, 9 * 3600 + 1800), (17 * 3600, 19 * 3600 + 1800)]
+    assert w["evening"] == [(20 * 3600, 22 * 3600)]
+    assert w["offpeak"] == [(6 * 3600, 7 * 3600), (9 * 3600 + 1800, 17 * 3600),
+                            (19 * 3600 + 1800, 20 * 3600)]
+
+
+def test_enough_budget_runs_every_route_at_or_under_the_policy() -> None:
+    sp = _plan(BudgetConfig(fleet=12))
+    assert sp.kept == ("R1", "R2")
+    assert all(h <= 20 * 60 for _, _, _, h in sp.headways_s)
+    assert dict(sp.fleet)["weekday"] <= 12
+
+
+def test_tight_budget_drops_the_least_useful_route() -> None:
+    # a cycle is 2 x (400 + 20 + 400 + 480 layover) s for R1 (3 buses at 20 min) and
+    # 2 x (400 + 480) s for R2 (2 buses): 5 buses for both, so a budget of 4 keeps one route,
+    # the busy corridor
+    sp = _plan(BudgetConfig(fleet=4))
+    assert sp.kept == ("R1",)
+    assert [r for r, _ in sp.dropped] == ["R2"]
+    assert dict(sp.fleet)["weekday"] <= 4
+
+
+def test_an_anchor_keeps_its_route() -> None:
+    sp = _plan(BudgetConfig(fleet=4), anchor_at="S4")
+    assert sp.kept == ("R2",)  # R1 goes although it carries more: the anchor's stop stays
+
+
+def test_budget_for_no_route_is_one_clear_error() -> None:
+    with pytest.raises(DesignError, match="budget of 1 buses in test.toml cannot run even one"):
+        _plan(BudgetConfig(fleet=1))
+
+
+def test_annual_cost_budget_lowers_the_fleet() -> None:
+    free = _plan(BudgetConfig(fleet=12))
+    used = dict(free.fleet)["weekday"]
+    # the holding cost alone of one bus fewer than the free plan uses
+    tight = CostConfig().krw_per_vehicle_year * (used - 1) + 1.0
+    unit = dataclasses.replace(CostConfig(), krw_per_vehicle_hour=0.0)
+    routes, stops, zones, trips = _fixture()
+    sp = plan_service(
+        routes, stops, zones, trips, service=SERVICE,
+        budget=BudgetConfig(fleet=12, annual_krw=tight), cost=unit,
+        day_types=["weekday"], days_per_type={"weekday": 250}, capacity=50.0,
+        walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
+        day_factors={"weekday": 1.0},
+    )
+    assert dict(sp.fleet)["weekday"] <= used - 1
