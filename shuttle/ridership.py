@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 _BUS_HEAD = 5  # 사용년월, 노선번호, 노선명 (may hold commas), ARS, 역명
 _HOURS = 24
+#: month, route number, route name up to its closing parenthesis, then the ARS field
+_ARS_AFTER_ROUTE = re.compile(r"[^,]*,[^,]*,.*?\),([^,]*),")
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +73,18 @@ def _int(value: str, path: Path, line: int, field: str) -> int:
         msg = f"{path}: line {line}: {field} is negative ({n})"
         raise DataError(msg)
     return n
+
+
+def _counts(values: list[str], path: Path, line: int) -> np.ndarray:
+    """Whole non-negative counts as floats (fast path; the slow one names the bad field)."""
+    try:
+        arr = np.array(values).astype(np.int64)
+    except ValueError:
+        arr = np.array([_int(v, path, line, "count") for v in values], dtype=np.int64)
+    if (arr < 0).any():
+        msg = f"{path}: line {line}: a count is negative ({int(arr.min())})"
+        raise DataError(msg)
+    return arr.astype(float)
 
 
 def _zip_text(path: Path) -> str:
@@ -115,6 +130,10 @@ def read_bus_hourly(
         text = _zip_text(p)
         # plain commas: the file is not quoted, and a stray '"' in a name must not open a field
         for n, line in enumerate(text.splitlines(), start=1):
+            if keep is not None:  # cheap look at the ARS field first: most rows are elsewhere
+                m = _ARS_AFTER_ROUTE.match(line)
+                if m and m.group(1).strip().zfill(5) not in keep:
+                    continue
             row = line.split(",") if line.strip() else []
             if not row or (n == 1 and not row[0].strip().isdigit()):
                 continue  # blank line or a header
@@ -133,7 +152,7 @@ def read_bus_hourly(
                 continue
             if keep is not None and key not in keep:
                 continue
-            vals = np.array([_int(v, p, n, "count") for v in counts], dtype=float)
+            vals = _counts(counts, p, n)
             months.add(month)
             if key not in board:
                 board[key] = np.zeros(_HOURS)
@@ -197,7 +216,7 @@ def read_subway_hourly(
         month, line, station = row[0].strip(), row[1].strip(), row[2].strip()
         if keep is not None and station not in keep:
             continue
-        vals = np.array([_int(v, p, n, "count") for v in row[3 : 3 + 2 * _HOURS]], dtype=float)
+        vals = _counts(row[3 : 3 + 2 * _HOURS], p, n)
         key = f"{line}|{station}"
         months.add(month)
         b = np.roll(vals[0::2], start_hour)
