@@ -34,15 +34,16 @@ def main(argv: list[str] | None = None) -> int:
 
     # key network once, to get the key nodes (on the shuttle's part of the graph, as the designer)
     G = design.shuttle_graph(G, sc.design.avoid_classes)
+    Gb = design.bus_graph(G, sc)  # the roads the routes run on (design.bus_classes)
     pl = places.resolve_places(sc)
     dem = demand.build_demand(G, sc, pl)
-    rm = paths.road_matrix(G, "travel_time")
+    rm = paths.road_matrix(Gb, "travel_time")
     kn = design.key_network(
-        G, rm, sc, pl, dem.zones, np.asarray(dem.trips), tuple(int(v) for v in dem.centroid_nodes)
+        Gb, rm, sc, pl, dem.zones, np.asarray(dem.trips), tuple(int(v) for v in dem.centroid_nodes)
     )
     keys = list(kn.nodes)
     t = time.perf_counter()
-    rm2 = paths.road_matrix(G, "travel_time")
+    rm2 = paths.road_matrix(Gb, "travel_time")
     t_build = time.perf_counter() - t
     t = time.perf_counter()
     T = design.key_travel_times(rm2, keys)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     Tnx = np.full_like(T, np.inf)
     for i, s in enumerate(keys):
-        d = nx.single_source_dijkstra_path_length(G, s, weight="travel_time")
+        d = nx.single_source_dijkstra_path_length(Gb, s, weight="travel_time")
         for j, v in enumerate(keys):
             if v in d:
                 Tnx[i, j] = d[v]
@@ -87,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         for r, rk in zip(d.routes, k.routes, strict=True):
             print(
                 f"    {r.route_id}: {rk.length_m / 1000:5.2f} km  one way {rk.one_way_s / 60:4.1f} "
-                f"min  cycle {rk.cycle_s / 60:5.1f} min  {rk.stops:3d} stops  {r.long_name_en}"
+                f"min  cycle {rk.cycle_s / 60:5.1f} min  {rk.stops:3d} stops  "
+                f"detour {rk.detour_ratio:.2f}  loops "
+                f"{'/'.join(f'{m:.0f}' for _, _, m in rk.turnarounds)} m  {r.long_name_en}"
             )
     g, a = res["greedy"].kpis.objective, res["anneal"].kpis.objective
     print(f"anneal vs greedy objective: {a:.4f} vs {g:.4f} ({(a - g) / g:+.1%})")

@@ -5,9 +5,18 @@ Fast evaluation ("ride graph"): for a route set, ``D0[a, b]`` is the least in-ve
 in-vehicle time plus one penalty, so the least trip cost over the route set is the all-pairs
 shortest path over ``D0 + penalty`` minus one penalty, and the number of rides on it is one more
 than the number of transfers. This is exactly the route-expanded graph of the reference
-evaluator, folded onto ``n`` nodes, and :func:`scipy.sparse.csgraph.floyd_warshall` solves it in a
-few milliseconds for ``n`` = 127 (about 1.3 ms when numba is installed: the Floyd-Warshall and
-three-ride reachability kernels are then compiled; without numba scipy and numpy are used).
+evaluator, folded onto ``n`` nodes. The annealer scores a candidate with one compiled call
+(:func:`score_kernel`: ``D0``, Floyd-Warshall and the three-ride reachability, about 0.1 ms on
+Mumford0 and 1 ms on Mumford3); the numba kernels fall back to plain Python/scipy without numba.
+
+The annealer's moves (:data:`MOVES`): add or delete a terminal node, shift a route, exchange the
+tails of two routes at a shared node, replace a route by the shortest path of a badly served
+pair or by a pool route, insert a node between two linked stops, delete or replace an inner
+node, and reroute a segment (shortcut along the road shortest path, or a detour via a
+neighbour). The move distribution adapts to each move's recent rate of improving moves, mixed
+with a fixed prior (the adaptive selection of selection hyper-heuristics, Ahmed et al. 2019).
+At the operator end (``operator_weight > 0``) a minimum spanning tree cut into ``n_routes``
+paths is also tried as the start (:func:`tree_routes`).
 """
 
 from __future__ import annotations
@@ -20,7 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra, floyd_warshall
+from scipy.sparse.csgraph import (
+    connected_components,
+    dijkstra,
+    floyd_warshall,
+    minimum_spanning_tree,
+)
 
 from .errors import DesignError
 from .log import ProgressFn, step
@@ -130,9 +144,9 @@ class Problem:
 
 _TIE_EPS = 1e-7
 _DEFAULT_ITERATIONS = 20_000
-# Weight (in units of the normalised objective) of the share of demand that cannot reach its
-# destination with at most two transfers.
-_UNREACH_WEIGHT = 5.0
+#: Weight (in units of the normalised objective) of the share of demand that cannot reach its
+#: destination with at most two transfers (default of the ``unreach_weight`` arguments).
+UNREACH_WEIGHT = 5.0
 # Start temperature = factor x median objective increase of random moves from the start set;
 # end temperature = start x ratio, geometric in between.
 _T0_FACTOR = 0.25
@@ -247,11 +261,61 @@ def reach3_kernel(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def score_kernel(
+    t: np.ndarray, flat: np.ndarray, offs: np.ndarray, demand: np.ndarray, pen: float
+) -> tuple[float, float, np.ndarray]:
+    """Demand-weighted trip cost, demand beyond two transfers and the trip-cost matrix.
+
+    One pass for the annealer: the one-route in-vehicle times ``D0`` of the route set (routes
+    concatenated in ``flat``, route ``r`` is ``flat[offs[r]:offs[r + 1]]``), Floyd-Warshall over
+    ``D0 + pen`` and the three-ride reachability. Returns ``(sum(demand * cost), unreach2,
+    cost)``; the sum is ``inf`` if some pair has no path. Plain Python, compiled by numba.
+    """
+    n = t.shape[0]
+    d = np.full((n, n), np.inf)
+    for r in range(offs.shape[0] - 1):
+        s, e = offs[r], offs[r + 1]
+        for a in range(s, e):
+            i = flat[a]
+            acc = 0.0
+            for b in range(a + 1, e):
+                acc += t[flat[b - 1], flat[b]]
+                j = flat[b]
+                if acc < d[i, j]:
+                    d[i, j] = acc
+            acc = 0.0
+            for b in range(a - 1, s - 1, -1):
+                acc += t[flat[b + 1], flat[b]]
+                j = flat[b]
+                if acc < d[i, j]:
+                    d[i, j] = acc
+    one = np.empty((n, n), dtype=np.bool_)
+    for i in range(n):
+        for j in range(n):
+            one[i, j] = d[i, j] < np.inf or i == j
+            d[i, j] = 0.0 if i == j else d[i, j] + pen
+    reach = _reach3_impl(one)
+    _fw_impl(d)
+    total = 0.0
+    un = 0.0
+    for i in range(n):
+        for j in range(n):
+            d[i, j] -= pen
+            if demand[i, j] > 0:
+                total += demand[i, j] * d[i, j]
+                if not reach[i, j]:
+                    un += demand[i, j]
+    return total, un, d
+
+
 if numba is not None:
     _fw_jit = numba.njit(cache=True, nogil=True)(fw_kernel)
     _reach3_jit = numba.njit(cache=True, nogil=True)(reach3_kernel)
+    _fw_impl, _reach3_impl = _fw_jit, _reach3_jit  # called by the compiled score_kernel
+    _score_jit = numba.njit(cache=True, nogil=True)(score_kernel)
 else:  # pragma: no cover - depends on the environment
-    _fw_jit = _reach3_jit = None
+    _fw_jit = _reach3_jit = _score_jit = None
+    _fw_impl, _reach3_impl = fw_kernel, reach3_kernel
 
 
 def reach3(a: np.ndarray) -> np.ndarray:
@@ -610,6 +674,83 @@ def greedy_routes(net: Net, seed: int = 0) -> tuple[list[list[int]], list[tuple[
     return routes, pool
 
 
+def _random_matching(items: list[int], rng: np.random.Generator) -> list[tuple[int, int]]:
+    """A random maximal matching of ``items`` (pairs of incident tree edges at a node)."""
+    order = [items[i] for i in rng.permutation(len(items))]
+    return [(order[i], order[i + 1]) for i in range(0, len(order) - 1, 2)]
+
+
+def tree_routes(
+    net: Net, rng: np.random.Generator, samples: int = 300
+) -> list[list[int]] | None:
+    """Operator-end start: the minimum spanning tree of the links cut into ``n_routes`` paths.
+
+    Every route set whose routes cover all nodes and connect them contains a spanning tree,
+    so its TRT is at least the tree's weight; a set of edge-disjoint paths that partitions a
+    minimum spanning tree reaches that bound. A partition is drawn by pairing, at every node,
+    the tree edges a route passes through (a random maximal matching, then random pairs undone
+    until there are ``n_routes`` paths). Of ``samples`` draws that meet the route rules, the
+    one with the least demand beyond two transfers, then the least ATT, is returned; ``None``
+    if no draw meets them (e.g. ``min_nodes`` too large for a tree).
+    """
+    p = net.p
+    n = net.n
+    w = np.where(net.two_way, net.t, 0.0)
+    w = np.where(net.two_way & (w == 0), 1e-9, w)
+    mst = minimum_spanning_tree(csr_matrix(np.minimum(w, w.T))).tocoo()
+    edges = [(int(a), int(b)) for a, b in zip(mst.row, mst.col, strict=True)]
+    if len(edges) != n - 1:
+        return None
+    inc: list[list[int]] = [[] for _ in range(n)]
+    for e, (a, b) in enumerate(edges):
+        inc[a].append(e)
+        inc[b].append(e)
+    best: tuple[float, float] | None = None
+    best_routes: list[list[int]] | None = None
+    for _ in range(samples):
+        pairs = [_random_matching(inc[v], rng) for v in range(n)]
+        n_paths = sum(len(inc[v]) - 2 * len(pairs[v]) for v in range(n)) // 2
+        extra = p.n_routes - n_paths
+        paired = [(v, i) for v in range(n) for i in range(len(pairs[v]))]
+        if extra < 0 or extra > len(paired):
+            continue
+        for c in sorted(rng.choice(len(paired), size=extra, replace=False).tolist(), reverse=True):
+            v, i = paired[c]
+            del pairs[v][i]
+        link: dict[tuple[int, int], int] = {}  # (edge, node) -> edge it continues into
+        for v in range(n):
+            for x, y in pairs[v]:
+                link[(x, v)] = y
+                link[(y, v)] = x
+        routes: list[list[int]] = []
+        seen: set[int] = set()
+        for v in range(n):
+            for e in inc[v]:
+                if e in seen or (e, v) in link:
+                    continue
+                path, node, cur = [v], v, e
+                while True:
+                    seen.add(cur)
+                    a, b = edges[cur]
+                    node = b if a == node else a
+                    path.append(node)
+                    if (cur, node) not in link:
+                        break
+                    cur = link[(cur, node)]
+                routes.append(path)
+        if len(routes) != p.n_routes or not all(net.route_ok(r) for r in routes):
+            continue
+        if len({_key(r) for r in routes}) != len(routes):
+            continue
+        sc = _score(net, routes, [0.0])
+        if sc is None:  # pragma: no cover - a spanning tree is connected
+            continue
+        key = (sc[2], sc[0])
+        if best is None or key < best:
+            best, best_routes = key, routes
+    return best_routes
+
+
 def design_greedy(
     problem: Problem,
     *,
@@ -618,15 +759,16 @@ def design_greedy(
     iterations: int | None = None,
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
+    unreach_weight: float = UNREACH_WEIGHT,
 ) -> RouteSet:
-    """Constructive heuristic (budgets and ``operator_weight`` are ignored).
+    """Constructive heuristic (budgets, ``operator_weight`` and ``unreach_weight`` ignored).
 
     Candidate routes are road shortest paths between node pairs (lengthened to ``min_nodes``);
     the route serving the most demand not yet served without transfer is taken, ``n_routes``
     times (Mumford 2013's heuristic construction). Uncovered nodes are then added by extending
     routes along shortest paths, and a local search restores connectivity if needed.
     """
-    del time_limit_s, iterations, operator_weight
+    del time_limit_s, iterations, operator_weight, unreach_weight
     step(progress, "utrp greedy", 0, 1)
     net = Net(problem)
     routes, _ = greedy_routes(net, seed)
@@ -640,12 +782,11 @@ def design_greedy(
 
 
 class _State:
-    """A route set with per-route pair caches, coverage counts and its scores."""
+    """A route set with coverage counts, duplicate keys and route times."""
 
     def __init__(self, net: Net, routes: list[list[int]]) -> None:
         self.net = net
         self.routes = [list(r) for r in routes]
-        self.cache = [net.pairs(r) for r in self.routes]
         self.counts = np.zeros(net.n, dtype=np.int64)
         for r in self.routes:
             self.counts[r] += 1
@@ -654,16 +795,44 @@ class _State:
 
 
 def _score(
-    net: Net, cache: Sequence[tuple[np.ndarray, np.ndarray]], times: Sequence[float]
+    net: Net, routes: Sequence[Sequence[int]], times: Sequence[float]
 ) -> tuple[float, float, float, np.ndarray] | None:
     """ATT, TRT, unreachable-in-2 demand and the cost matrix; ``None`` if disconnected."""
-    d0 = net.direct(cache)
-    c = net.costs(d0)
-    if not np.isfinite(c).all():
+    flat = np.fromiter((v for r in routes for v in r), dtype=np.int64)
+    offs = np.zeros(len(routes) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in routes], out=offs[1:])
+    kern = _score_jit if _score_jit is not None else score_kernel
+    tot, un, c = kern(net.t, flat, offs, net.demand, net.pen)
+    if not np.isfinite(tot) or not np.isfinite(c).all():
         return None
-    att = float((net.demand * c).sum() / net.total) if net.total > 0 else 0.0
-    un = net.unreach2(d0)
-    return att, float(sum(times)), un, c
+    att = tot / net.total if net.total > 0 else 0.0
+    return float(att), float(sum(times)), float(un), c
+
+
+#: Names of the annealing moves, in the order of :data:`_MOVE_PRIOR` (see :func:`_propose`).
+MOVES: tuple[str, ...] = (
+    "extend",
+    "trim",
+    "shift",
+    "exchange",
+    "demand_path",
+    "pool",
+    "insert",
+    "remove",
+    "swap_node",
+    "reroute",
+)
+# Prior (and floor-mixed) probabilities of the moves; the first six are the original move set.
+_MOVE_PRIOR = np.array([0.14, 0.09, 0.09, 0.13, 0.09, 0.06, 0.10, 0.08, 0.10, 0.12])
+# Adaptive selection: every _ADAPT_EVERY attempts the probabilities become
+# _ADAPT_FLOOR x prior + (1 - _ADAPT_FLOOR) x (smoothed improvement rate share).
+_ADAPT_EVERY = 400
+_ADAPT_FLOOR = 0.35
+_ADAPT_MEMORY = 0.7
+
+
+def _pick_end(rng: np.random.Generator) -> int:
+    return 0 if rng.random() < 0.5 else -1
 
 
 def _propose(
@@ -673,78 +842,145 @@ def _propose(
     pool_w: np.ndarray,
     cost: np.ndarray,
     rng: np.random.Generator,
-) -> dict[int, list[int]] | None:
-    """One random neighbour: ``{route index: new route}`` or ``None`` if the move is void."""
+    move_cdf: np.ndarray | None = None,
+) -> tuple[int, dict[int, list[int]] | None]:
+    """One random neighbour: the move index and ``{route index: new route}`` (``None``: void).
+
+    ``move_cdf`` is the cumulative move distribution over :data:`MOVES` (default: the prior).
+    Every move keeps each changed route a simple path on two-way links; :func:`_apply` then
+    checks the length, terminal, coverage, duplicate and time-cap rules.
+    """
     p = net.p
     nr = len(st.routes)
+    cdf = _MOVE_CDF if move_cdf is None else move_cdf
     k = int(rng.integers(nr))
+    mv = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(MOVES) - 1)
     r = st.routes[k]
-    mv = rng.random()
-    if mv < 0.25:  # extend at a terminal
+    name = MOVES[mv]
+    if name == "extend":  # add a node at a terminal
         if len(r) >= p.max_nodes:
-            return None
-        end = 0 if rng.random() < 0.5 else -1
+            return mv, None
+        end = _pick_end(rng)
         nb = [int(v) for v in net.adj[r[end]] if v not in r]
         if not nb:
-            return None
+            return mv, None
         v = nb[int(rng.integers(len(nb)))]
-        return {k: ([v, *r] if end == 0 else [*r, v])}
-    if mv < 0.40:  # delete a terminal node
+        return mv, {k: ([v, *r] if end == 0 else [*r, v])}
+    if name == "trim":  # delete a terminal node
         if len(r) <= p.min_nodes:
-            return None
-        end = 0 if rng.random() < 0.5 else -1
+            return mv, None
+        end = _pick_end(rng)
         if st.counts[r[end]] < 2:
-            return None
-        return {k: (r[1:] if end == 0 else r[:-1])}
-    if mv < 0.55:  # shift: delete at one end, extend at the other
-        end = 0 if rng.random() < 0.5 else -1
+            return mv, None
+        return mv, {k: (r[1:] if end == 0 else r[:-1])}
+    if name == "shift":  # delete at one end, extend at the other
+        end = _pick_end(rng)
         if st.counts[r[end]] < 2:
-            return None
+            return mv, None
         rest = r[1:] if end == 0 else r[:-1]
         other = -1 if end == 0 else 0
         nb = [int(v) for v in net.adj[rest[other]] if v not in rest and v != r[end]]
         if not nb:
-            return None
+            return mv, None
         v = nb[int(rng.integers(len(nb)))]
-        return {k: ([v, *rest] if other == 0 else [*rest, v])}
-    if mv < 0.75:  # exchange tails of two routes at a shared node
+        return mv, {k: ([v, *rest] if other == 0 else [*rest, v])}
+    if name == "exchange":  # exchange tails of two routes at a shared node
         x = r[int(rng.integers(len(r)))]
         others = [j for j in range(nr) if j != k and x in st.routes[j]]
         if not others:
-            return None
+            return mv, None
         j = others[int(rng.integers(len(others)))]
         r2 = st.routes[j] if rng.random() < 0.5 else st.routes[j][::-1]
         i1, i2 = r.index(x), r2.index(x)
         a = r[: i1 + 1] + r2[i2 + 1 :]
         b = r2[: i2 + 1] + r[i1 + 1 :]
-        return {k: a, j: b}
-    if mv < 0.90:  # replace by the shortest path of a badly served, high-demand pair
+        if len(set(a)) != len(a) or len(set(b)) != len(b):
+            return mv, None
+        return mv, {k: a, j: b}
+    if name == "demand_path":  # shortest path of a badly served, high-demand pair
         excess = net.demand * (cost - net.sp)
         flat = np.maximum(excess.ravel(), 0.0)
         tot = flat.sum()
         if tot <= 0:
-            return None
+            return mv, None
         idx = int(np.searchsorted(np.cumsum(flat), rng.random() * tot, side="right"))
         idx = min(idx, flat.size - 1)
         i, j = divmod(idx, net.n)
         new = net.path(i, j)
         if new is None or len(new) > p.max_nodes:
-            return None
+            return mv, None
         if len(new) < p.min_nodes:
             new = _extend_to(net, new, p.min_nodes)
             if new is None:
-                return None
-        return {k: new}
-    # replace by a pool route, drawn by the demand it serves directly
-    c = int(np.searchsorted(pool_w, rng.random() * pool_w[-1], side="right"))
-    c = min(c, len(pool) - 1)
-    return {k: list(pool[c])}
+                return mv, None
+        return mv, {k: new}
+    if name == "pool":  # a pool route drawn by the demand it serves directly
+        c = int(np.searchsorted(pool_w, rng.random() * pool_w[-1], side="right"))
+        c = min(c, len(pool) - 1)
+        return mv, {k: list(pool[c])}
+    if name == "insert":  # a-b becomes a-v-b (v a common neighbour of a and b)
+        if len(r) >= p.max_nodes or len(r) < 2:
+            return mv, None
+        i = int(rng.integers(len(r) - 1))
+        cand = np.flatnonzero(net.two_way[r[i]] & net.two_way[r[i + 1]])
+        nb = [int(v) for v in cand if v not in r]
+        if not nb:
+            return mv, None
+        v = nb[int(rng.integers(len(nb)))]
+        return mv, {k: [*r[: i + 1], v, *r[i + 1 :]]}
+    if name == "remove":  # a-v-b becomes a-b (a and b linked)
+        if len(r) <= max(p.min_nodes, 2):
+            return mv, None
+        i = 1 + int(rng.integers(len(r) - 2))
+        if st.counts[r[i]] < 2 or not net.two_way[r[i - 1], r[i + 1]]:
+            return mv, None
+        return mv, {k: [*r[:i], *r[i + 1 :]]}
+    if name == "swap_node":  # a-v-b becomes a-u-b (u a common neighbour of a and b)
+        if len(r) < 3:
+            return mv, None
+        i = 1 + int(rng.integers(len(r) - 2))
+        if st.counts[r[i]] < 2:
+            return mv, None
+        cand = np.flatnonzero(net.two_way[r[i - 1]] & net.two_way[r[i + 1]])
+        nb = [int(v) for v in cand if v not in r]
+        if not nb:
+            return mv, None
+        u = nb[int(rng.integers(len(nb)))]
+        return mv, {k: [*r[:i], u, *r[i + 1 :]]}
+    # reroute: the part between positions i < j goes via a neighbour of r[i] (a detour) or
+    # along the road shortest path (a shortcut); dropped nodes must stay covered.
+    if len(r) < 3:
+        return mv, None
+    i = int(rng.integers(len(r) - 2))
+    j = int(rng.integers(i + 2, min(len(r), i + 2 + max(2, p.max_nodes // 3))))
+    a, b = r[i], r[j]
+    if rng.random() < 0.5:
+        seg = net.path(a, b)
+    else:
+        nb = [int(v) for v in net.adj[a] if v != r[i + 1]]
+        if not nb:
+            return mv, None
+        v = nb[int(rng.integers(len(nb)))]
+        tail = net.path(v, b)
+        seg = None if tail is None else [a, *tail]
+    if seg is None:
+        return mv, None
+    new = [*r[:i], *seg, *r[j + 1 :]]
+    if new == r or len(set(new)) != len(new):
+        return mv, None
+    dropped = set(r[i + 1 : j]) - set(seg)
+    if any(st.counts[u] < 2 for u in dropped):
+        return mv, None
+    return mv, {k: new}
+
+
+_MOVE_CDF = np.cumsum(_MOVE_PRIOR)
 
 
 def _apply(
     net: Net, st: _State, move: dict[int, list[int]]
-) -> tuple[list[list[int]], list, list[float], np.ndarray, list] | None:
-    """Routes, caches, times, counts and keys after ``move``; ``None`` if it breaks a rule."""
+) -> tuple[list[list[int]], list[float], np.ndarray, list] | None:
+    """Routes, times, counts and keys after ``move``; ``None`` if it breaks a rule."""
     counts = st.counts.copy()
     keys = list(st.keys)
     for k, r in move.items():
@@ -756,13 +992,11 @@ def _apply(
     if (counts == 0).any() or len(set(keys)) != len(keys):
         return None
     routes = list(st.routes)
-    cache = list(st.cache)
     times = list(st.times)
     for k, r in move.items():
         routes[k] = r
-        cache[k] = net.pairs(r)
         times[k] = route_times(net.t, r)[0]
-    return routes, cache, times, counts, keys
+    return routes, times, counts, keys
 
 
 def _median_uphill(
@@ -779,16 +1013,33 @@ def _median_uphill(
     """Median objective increase over up to ``samples`` random feasible moves from ``st``."""
     ups = []
     for _ in range(samples):
-        move = _propose(net, st, pool, pool_w, cost, rng)
+        _, move = _propose(net, st, pool, pool_w, cost, rng)
         app = None if move is None else _apply(net, st, move)
         if app is None:
             continue
-        sc = _score(net, app[1], app[2])
+        sc = _score(net, app[0], app[1])
         if sc is not None:
             d = objective(sc[0], sc[1], sc[2]) - cur_f
             if d > 0:
                 ups.append(d)
     return float(np.median(ups)) if ups else _T_FALLBACK / _T0_FACTOR
+
+
+def _adapt(tries: np.ndarray, gains: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """New cumulative move distribution from the improvement rates of the last window.
+
+    ``rate`` (smoothed improving-move rate share per move) is updated in place; ``tries`` and
+    ``gains`` (attempts and improving moves since the last call) are reset.
+    """
+    recent = gains / np.maximum(tries, 1.0)
+    if recent.sum() > 0:
+        recent = recent / recent.sum()
+        rate *= _ADAPT_MEMORY
+        rate += (1.0 - _ADAPT_MEMORY) * recent
+        rate /= rate.sum()
+    tries[:] = 0.0
+    gains[:] = 0.0
+    return np.cumsum(_ADAPT_FLOOR * _MOVE_PRIOR + (1.0 - _ADAPT_FLOOR) * rate)
 
 
 def anneal_routes(
@@ -801,17 +1052,23 @@ def anneal_routes(
     iterations: int | None,
     operator_weight: float,
     progress: ProgressFn | None,
+    unreach_weight: float = UNREACH_WEIGHT,
+    refs: tuple[float, float] | None = None,
 ) -> list[list[int]]:
     """Simulated annealing from ``start`` (feasible); returns the best feasible set seen.
 
-    Moves (:func:`_propose`): extend a route at a terminal, delete a terminal node, shift a
-    route (delete at one end, extend at the other), exchange the tails of two routes at a
-    shared node, replace a route by the shortest path of an OD pair drawn by its demand times
-    its excess time, or by a pool route drawn by the demand it serves directly. Moves that break
-    a route rule, uncover a node, duplicate a route or disconnect the set are rejected.
+    Moves (:func:`_propose`, :data:`MOVES`): extend a route at a terminal, delete a terminal
+    node, shift a route (delete at one end, extend at the other), exchange the tails of two
+    routes at a shared node, replace a route by the shortest path of an OD pair drawn by its
+    demand times its excess time, or by a pool route drawn by the demand it serves directly,
+    insert a node between two linked stops, delete or replace an inner node, reroute a segment.
+    Every ``_ADAPT_EVERY`` attempts the move distribution becomes ``_ADAPT_FLOOR`` x the prior
+    plus the rest in proportion to each move's smoothed rate of improving moves. Moves that
+    break a route rule, uncover a node, duplicate a route or disconnect the set are rejected.
 
     The objective is ``(1-w) ATT/ATT_ref + w TRT/TRT_ref`` plus 5 x the share of demand with
-    no path of at most two transfers; the references are the start set's. The start temperature
+    no path of at most two transfers; the references are ``refs`` (default: the start set's ATT
+    and TRT). The start temperature
     is 0.25 x the median objective increase of 200 random moves, cooled geometrically by a
     factor 100 over a cycle; the budget is split into cycles of about
     ``400 * n_routes * max_nodes`` iterations, each restarting from the best set.
@@ -822,15 +1079,16 @@ def anneal_routes(
         iterations = _DEFAULT_ITERATIONS
     w = float(operator_weight)
     st = _State(net, start)
-    sc = _score(net, st.cache, st.times)
+    sc = _score(net, st.routes, st.times)
     if sc is None:  # pragma: no cover - start is repaired to be connected
         msg = f"Problem {net.p.name!r}: the start route set is not connected."
         raise DesignError(msg)
-    att_ref, trt_ref = max(sc[0], 1e-9), max(sc[1], 1e-9)
+    att_ref, trt_ref = refs if refs is not None else (sc[0], sc[1])
+    att_ref, trt_ref = max(att_ref, 1e-9), max(trt_ref, 1e-9)
     tot = max(net.total, 1e-9)
 
     def objective(att: float, trt: float, un: float) -> float:
-        return (1 - w) * att / att_ref + w * trt / trt_ref + _UNREACH_WEIGHT * un / tot
+        return (1 - w) * att / att_ref + w * trt / trt_ref + unreach_weight * un / tot
 
     cur_f = objective(sc[0], sc[1], sc[2])
     cost = sc[3]
@@ -851,6 +1109,10 @@ def anneal_routes(
     cycle = 0
     mark = 0.0
     it = 0
+    move_cdf = _MOVE_CDF
+    tries = np.zeros(len(MOVES))
+    gains = np.zeros(len(MOVES))
+    rate = _MOVE_PRIOR.copy()
     accepted = 0
     last_report = -1
     while True:
@@ -896,21 +1158,26 @@ def anneal_routes(
                     accepted,
                 )
         it += 1
+        if it % _ADAPT_EVERY == 0:
+            move_cdf = _adapt(tries, gains, rate)
         temp = t_start * (t_end / t_start) ** frac_c
-        move = _propose(net, st, pool, pool_w, cost, rng)
+        mv, move = _propose(net, st, pool, pool_w, cost, rng, move_cdf)
+        tries[mv] += 1
         if move is None:
             continue
         app = _apply(net, st, move)
         if app is None:
             continue
-        routes, cache, times, counts, keys = app
-        sc = _score(net, cache, times)
+        routes, times, counts, keys = app
+        sc = _score(net, routes, times)
         if sc is None:
             continue
         f = objective(sc[0], sc[1], sc[2])
         delta = f - cur_f
+        if delta < 0:
+            gains[mv] += 1.0
         if delta <= 0 or rng.random() < math.exp(-delta / temp):
-            st.routes, st.cache, st.counts, st.keys, st.times = routes, cache, counts, keys, times
+            st.routes, st.counts, st.keys, st.times = routes, counts, keys, times
             cur_f, cost = f, sc[3]
             accepted += 1
             if f < best_f - 1e-12:
@@ -924,6 +1191,11 @@ def anneal_routes(
         objective(att_ref, trt_ref, 0.0),
         best_f,
     )
+    log.debug(
+        "anneal %s: move shares %s",
+        net.p.name,
+        ", ".join(f"{m} {v:.2f}" for m, v in zip(MOVES, rate, strict=True)),
+    )
     return best
 
 
@@ -935,6 +1207,7 @@ def design_anneal(
     iterations: int | None = None,
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
+    unreach_weight: float = UNREACH_WEIGHT,
 ) -> RouteSet:
     """Greedy start improved by simulated annealing (see :func:`shuttle.utrp.design`).
 
@@ -943,6 +1216,26 @@ def design_anneal(
     t0 = time.perf_counter()
     net = Net(problem)
     start, pool = greedy_routes(net, seed)
+    refs = None
+    if operator_weight > 0:
+        # The spanning-tree start wins at the operator end (same references as the greedy's).
+        tree = tree_routes(net, np.random.default_rng([seed, 1]))
+        sc_g = _score(net, start, [route_times(net.t, r)[0] for r in start])
+        sc_t = None if tree is None else _score(net, tree, [route_times(net.t, r)[0] for r in tree])
+        if sc_g is not None and sc_t is not None:
+            refs = (sc_g[0], sc_g[1])
+            w = operator_weight
+
+            def f(sc: tuple[float, float, float, np.ndarray]) -> float:
+                return (
+                    (1 - w) * sc[0] / max(refs[0], 1e-9)
+                    + w * sc[1] / max(refs[1], 1e-9)
+                    + unreach_weight * sc[2] / max(net.total, 1e-9)
+                )
+
+            if f(sc_t) < f(sc_g):
+                log.debug("anneal %s: starting from the spanning-tree route set", problem.name)
+                start = tree
     if time_limit_s is not None:
         time_limit_s -= time.perf_counter() - t0
         if time_limit_s <= 0:
@@ -957,5 +1250,7 @@ def design_anneal(
         iterations=iterations,
         operator_weight=operator_weight,
         progress=progress,
+        unreach_weight=unreach_weight,
+        refs=refs,
     )
     return tuple(tuple(int(v) for v in r) for r in best)

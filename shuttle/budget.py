@@ -55,6 +55,9 @@ class ServicePlan:
     fleet: tuple[tuple[str, int], ...]  # (day type, buses in its busiest period)
     fleet_budget: int | None  # the budget used (after any annual-cost reduction)
     decisions: tuple[str, ...]
+    # (route, day type, period, riders/h at the busiest point, capacity/h at the target load
+    # factor) where the budget cannot carry the load: the report flags them
+    overloaded: tuple[tuple[str, str, str, float, float], ...] = ()
 
     def headways(self, day_type: str) -> dict[str, dict[str, float]]:
         """Route -> period -> headway (seconds) on ``day_type``."""
@@ -300,12 +303,14 @@ def plan_service(
         break
     rows = []
     fleet = []
+    over = []
     for d in order:
         busiest = 0
         for p in periods[d]:
             pl = plans[(d, p)]
             busiest = max(busiest, pl.fleet)
             rows.extend((r, d, p, h) for r, h in pl.headways_s)
+            over.extend((r, d, p, load, cap) for r, load, cap in pl.overloaded)
             decisions.extend(f"{d} {p}: {line}" for line in pl.decisions)
         fleet.append((d, busiest))
     for line in decisions:
@@ -317,6 +322,7 @@ def plan_service(
         fleet=tuple(fleet),
         fleet_budget=None if fleet_budget == _UNLIMITED else fleet_budget,
         decisions=tuple(decisions),
+        overloaded=tuple(sorted(over)),
     )
 
 

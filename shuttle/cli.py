@@ -267,12 +267,13 @@ def export(obj: Ctx, scenario_name: str, gtfs_dir: Path, frequencies: bool) -> N
 @_errors
 def map_(obj: Ctx, scenario_name: str, maps_dir: Path) -> None:
     """Write the public map to <maps-dir>/<scenario>.html and update the index."""
-    from . import maps
+    from . import io, maps
 
     scen = obj.scenario(scenario_name)
     plan = _plan(obj, scen)
-    click.echo(f"wrote {maps.save_map(plan, maps_dir, index=False)}")
-    click.echo(f"wrote {maps.write_index(maps_dir)}")
+    with io.output_lock(maps_dir):  # the map and the index of one run, even with a plan running
+        click.echo(f"wrote {maps.save_map(plan, maps_dir, index=False)}")
+        click.echo(f"wrote {maps.write_index(maps_dir)}")
 
 
 @main.command()
@@ -321,11 +322,33 @@ def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequenci
 
 
 @main.command()
+@scenario_opt
+@gtfs_dir_opt
+@click.pass_obj
+@_errors
+def baseline(obj: Ctx, scenario_name: str, gtfs_dir: Path) -> None:
+    """Write the existing bus network as GTFS (<gtfs-dir>/<scenario>.baseline.zip) and its
+    import report (.baseline.json: routes and stops left out, modelled vs table figures)."""
+    from . import pipeline
+
+    scen = obj.scenario(scenario_name)
+    feed, rep = pipeline.run_baseline(
+        scen, gtfs_dir=gtfs_dir, cache_dir=obj.cache_dir, progress=obj.progress
+    )
+    click.echo(f"GTFS feed: {feed}")
+    click.echo(f"report:    {rep}")
+
+
+@main.command()
 @click.argument("feed", type=click.Path(path_type=Path))
 @click.pass_obj
 @_errors
 def validate(obj: Ctx, feed: Path) -> None:
-    """Check a GTFS feed with the canonical rule set; exit 1 if it has errors."""
+    """Check a GTFS feed with the gtfs-validator package; exit 1 if it has errors.
+
+    gtfs-validator (PyPI) is a Python port of MobilityData's GTFS validator; the first line
+    names its version and the MobilityData release whose rules it follows.
+    """
     from . import gtfs
 
     summary = gtfs.validate_feed(feed)

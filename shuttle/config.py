@@ -17,7 +17,8 @@ Fields (type, meaning, default):
     ``classes`` (list of road classes a bus may use), ``speeds_kph`` (table class -> km/h).
 ``[stops]``
     ``min_spacing_m`` (300), ``max_spacing_m`` (800), ``new_stop_radius_m`` (150),
-    ``catchment_m`` (400).
+    ``catchment_m`` (400), ``real_stop_snap_m`` (100: a new stop this close to a real stop on
+    the same side of the road is replaced by it).
 ``[demand]``
     ``model`` (``gravity``|``csv``), ``od_file`` (CSV ``origin,destination,trips`` of zone codes),
     ``beta_per_min`` (0.08), ``anchor_weight`` (0.25), ``trip_rate`` (0.05),
@@ -26,16 +27,69 @@ Fields (type, meaning, default):
     ``routes`` (K, 6), ``method`` (``greedy``|``anneal``), ``seed`` (int), ``min_stops`` (5),
     ``max_route_km`` (14), ``max_cycle_min`` (100), ``operator_weight`` (0..1, 0.3),
     ``transfer_penalty_min`` (5), ``walk_speed_kmh`` (4.5), ``iterations`` (4000),
-    ``avoid_classes`` (road classes the stopping shuttle does not drive on; motorway, trunk).
+    ``avoid_classes`` (road classes the stopping shuttle does not drive on; motorway, trunk),
+    ``bus_classes`` (classes a route runs on; primary, secondary, tertiary), ``minor_access_m``
+    (0: how close to a ``[[terminals]]`` place a minor street may be used), ``max_turn_deg``
+    (150: largest change of heading at any turn), ``max_detour_ratio`` (1.6: route length over
+    the shortest road path between its ends, unless an anchor forces more).
+``[[terminals]]``
+    Places where routes may end and turn: ``name`` (Korean; without ``ars`` or ``lat``/``lon``
+    the bus stop whose name contains it), ``name_en``, ``ars``, ``lat``/``lon``.
 ``[service]``
     ``start_date``/``end_date`` (TOML dates), ``dwell_s`` (20), ``layover_min`` (8),
-    ``min_layover_min`` (5), ``fleet_cap`` (int or absent), one table per day type
+    ``min_layover_min`` (5), one table per day type
     ``weekday``/``saturday``/``sunday`` with ``span = ["HH:MM", "HH:MM"]`` and
     ``headways_min = {peak, offpeak, evening}``, and ``periods`` with the ``peak`` and ``evening``
     time windows and ``time_factors`` per period.
+``[routes]``
+    ``scheme`` (colour scheme: ``branch`` (Seoul 지선 green, default), ``trunk``, ``circular``,
+    ``express``, ``village`` or ``palette``, one colour per route; see :mod:`shuttle.colors`),
+    ``number_prefix`` (str, ""), ``number_start`` (int, 1), ``number_width`` (zero-padding, 0).
+``[map]``
+    ``tile_url`` (base-map tile URL with ``{z}``, ``{x}``, ``{y}``; default OpenStreetMap's
+    standard tiles, which a public site should replace by its own tile server),
+    ``tile_attribution`` (plain text, required with a custom ``tile_url``),
+    ``tile_attribution_url`` (https link of the attribution), ``max_zoom`` (int, 19).
+``[baseline]``
+    The existing network (:mod:`shuttle.baseline`): ``districts`` (gu codes of its road graph,
+    default all 25), ``buffer_m`` (2000), ``classes``, ``snap_m`` (40), ``dwell_s`` (35),
+    ``period`` (``offpeak``: the run-time factor compared with the route table), ``exclude_routes``,
+    the four ``*_file`` paths under ``transit/``, ``rail_speed_kph`` (33) and the table
+    ``rail_headways_min`` (line code -> ``[peak, offpeak, evening]``; ``"*"`` for other lines).
 ``[[anchors]]``
     ``kind`` (``poi``|``station``|``bus_stop``|``point``), ``name`` (Korean), ``name_en``,
     ``line`` (station line, optional), ``ars`` (bus stop ARS number), ``lat``/``lon`` (WGS84).
+``[[depots]]``
+    Bus garages where blocks pull out and in: ``name`` (Korean; without ``ars`` or ``lat``/``lon``
+    the bus stop whose name contains it), ``name_en``, ``ars`` (bus stop ARS number),
+    ``lat``/``lon`` (WGS84). ``[service]`` also takes ``depot_gap_min`` (60: a bus idle longer
+    returns to the depot) and ``max_shift_h`` (9: longest driver shift).
+``[service]`` calendar
+    ``extra_holidays`` (list of dates that run the Sunday/holiday service, besides the frozen
+    public holidays of :mod:`shuttle.service_calendar`), ``no_service`` (list of dates without
+    any service); each date inside the service period and listed once, in one list only.
+``[vehicle]``
+    ``name`` (str), ``length_m`` (11), ``seats`` (26), ``standing`` (18; capacity = seats +
+    standing), ``low_floor`` (true: trips are ``wheelchair_accessible = 1``, else 2), ``fuel``
+    (``cng``|``diesel``|``electric``|``hydrogen``|``hybrid``, ``cng``). Defaults: an 11 m
+    low-floor CNG city bus, as Seoul district shuttles use.
+``[budget]``
+    ``fleet`` (buses on the busiest day; absent: no fleet budget), ``annual_krw`` (annual
+    operating cost budget; absent: none), ``target_load_factor`` (0.8 of the vehicle capacity at
+    the busiest segment), ``unserved_penalty_min`` (120: the time a trip the network cannot serve
+    counts when routes are compared). The day types' ``headways_min`` are the policy headways.
+``[demand]`` time of day
+    ``profile`` (24 hourly shares of the day's trips; absent: the observed hourly boardings of
+    the districts' bus stops and subway stations, 2022) and ``day_factors`` (trips on a
+    ``saturday`` / ``sunday`` relative to a ``weekday``: 0.8 / 0.65, an assumption).
+``[cost]``
+    Unit operating costs in KRW (:class:`CostConfig`): ``price_year`` (2010),
+    ``krw_per_vehicle_hour`` (27,177), ``krw_per_vehicle_km`` (0), ``krw_per_vehicle_year``
+    (49,477,940), from Seoul's 2010 standard transport cost per bus and day.
+``[fares]``
+    ``policy`` (``free`` (default) | ``flat``), ``fare_krw`` (whole won per boarding, 0 when
+    free), ``transfer_min`` (30) and ``max_transfers`` (4): free transfers between the shuttle's
+    routes, Seoul's integrated transfer discount. Written as GTFS-Fares v2.
 """
 
 from __future__ import annotations
@@ -57,13 +111,21 @@ __all__ = [
     "DISTRICTS",
     "PERIODS",
     "Anchor",
+    "BaselineConfig",
+    "BudgetConfig",
+    "CostConfig",
     "DayService",
+    "DepotConfig",
     "DemandConfig",
     "DesignConfig",
+    "FareConfig",
     "NetworkConfig",
     "Scenario",
+    "MapConfig",
+    "RoutesConfig",
     "ServiceConfig",
     "StopsConfig",
+    "VehicleConfig",
     "default_data_dir",
     "load_scenario",
     "parse_hhmm",
@@ -105,6 +167,8 @@ DAY_TYPES: tuple[str, ...] = ("weekday", "saturday", "sunday")
 PERIODS: tuple[str, ...] = ("peak", "offpeak", "evening")
 
 SOURCES = ("tiles", "osm", "pbf", "graphml", "online")
+#: Route colour schemes (see shuttle.colors): Seoul route types, or one colour per route.
+ROUTE_SCHEMES = ("branch", "trunk", "circular", "express", "village", "palette")
 ROAD_CLASSES = (
     "motorway",
     "trunk",
@@ -153,6 +217,7 @@ class StopsConfig:
     max_spacing_m: float = 800.0
     new_stop_radius_m: float = 150.0  # a place with no bus stop this close gets a new stop
     catchment_m: float = 400.0  # walking catchment for coverage
+    real_stop_snap_m: float = 100.0  # a new stop this close to a real one on its side takes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +230,33 @@ class DemandConfig:
     anchor_weight: float = 0.25  # extra attraction per anchor, share of mean zone population
     trip_rate: float = 0.05  # trips per resident per day
     inter_district_only: bool = True  # drop intra-district pairs
+    # share of the day's trips per hour 00..23 (sums to 1); empty: observed from the ridership data
+    profile: tuple[float, ...] = ()
+    # trips on a Saturday and a Sunday/holiday relative to a weekday (an assumption, documented)
+    day_factors: tuple[tuple[str, float], ...] = (
+        ("saturday", 0.8),
+        ("sunday", 0.65),
+        ("weekday", 1.0),
+    )
+
+    def day_factor(self, day_type: str) -> float:
+        """Trips on ``day_type`` relative to a weekday."""
+        return dict(self.day_factors).get(day_type, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    """What the districts fund (``[budget]``) and the standard the service must keep.
+
+    The scenario's headways per day type and period are the policy headways: the widest a route
+    may run. Demand and spare buses may narrow them; a budget that cannot keep every route at or
+    under them is an error.
+    """
+
+    fleet: int | None = None  # buses available on the busiest day; None: no fleet budget
+    annual_krw: float | None = None  # annual operating cost budget, KRW; None: none
+    target_load_factor: float = 0.8  # share of the vehicle capacity the busiest segment may use
+    unserved_penalty_min: float = 120.0  # time charged to a trip the network cannot serve
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +274,10 @@ class DesignConfig:
     walk_speed_kmh: float = 4.5
     iterations: int = 4000  # improvement iterations
     avoid_classes: tuple[str, ...] = ("motorway", "trunk")  # roads a stopping shuttle avoids
+    bus_classes: tuple[str, ...] = ("primary", "secondary", "tertiary")  # roads a route runs on
+    minor_access_m: float = 0.0  # minor streets allowed this close to a scenario terminal
+    max_turn_deg: float = 150.0  # largest change of heading at a turn (no reversal)
+    max_detour_ratio: float = 1.6  # route length / shortest road path between its ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +321,10 @@ class ServiceConfig:
     dwell_s: int = 20
     layover_min: float = 8.0
     min_layover_min: float = 5.0
-    fleet_cap: int | None = None
+    depot_gap_min: float = 60.0  # a bus idle longer than this at a terminal returns to the depot
+    max_shift_h: float = 9.0  # longest driver shift (duty estimate), hours
+    extra_holidays: tuple[dt.date, ...] = ()  # run the Sunday/holiday service (sorted)
+    no_service: tuple[dt.date, ...] = ()  # no service at all (sorted)
     days: tuple[tuple[str, DayService], ...] = field(default_factory=_default_days)
     peak: tuple[tuple[int, int], ...] = ((25200, 34200), (61200, 70200))  # windows, seconds
     evening: tuple[tuple[int, int], ...] = ((72000, 86400),)
@@ -256,6 +355,105 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutesConfig:
+    """How routes are numbered and coloured (``[routes]``; see ``colors.route_style``)."""
+
+    scheme: str = "branch"  # one of ROUTE_SCHEMES; branch = Seoul 지선 green (a feeder)
+    number_prefix: str = ""  # e.g. "서대문" gives 서대문15 with number_start = 15
+    number_start: int = 1  # number of the first route
+    number_width: int = 0  # zero-pad the number to this many digits (2 gives 01, 02, ...)
+
+
+#: OpenStreetMap's standard tiles: fine for a test, not for a busy public site (tile usage policy).
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@dataclass(frozen=True, slots=True)
+class MapConfig:
+    """The base map of the public web map (``[map]``)."""
+
+    tile_url: str = OSM_TILE_URL  # must contain {z}, {x} and {y}
+    tile_attribution: str = "© OpenStreetMap contributors"  # plain text, shown on the map
+    tile_attribution_url: str = "https://www.openstreetmap.org/copyright"  # link of the credit
+    max_zoom: int = 19  # deepest zoom level the tile server has
+
+
+@dataclass(frozen=True, slots=True)
+class DepotConfig:
+    """A bus garage as written in the scenario (resolved by :mod:`shuttle.depots`)."""
+
+    name: str  # Korean name; looked up in the bus stop list when neither ars nor lat/lon is given
+    name_en: str = ""
+    ars: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+#: Fuels a scenario vehicle may use.
+FUELS = ("cng", "diesel", "electric", "hydrogen", "hybrid")
+#: Fare policies: free to ride, or one flat fare with Seoul's integrated transfer discount.
+FARE_POLICIES = ("free", "flat")
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleConfig:
+    """The bus type of the scenario (``[vehicle]``); defaults: an 11 m low-floor CNG city bus.
+
+    Seats and standing places are those of Hyundai's New Super Aerocity CNG low-floor bus, the
+    most common Seoul city bus, in the seated layout it was offered with from October 2024
+    (26 seats, 18 standing); the standard city layout trades seats for standing room.
+    """
+
+    name: str = "11 m low-floor CNG city bus"
+    length_m: float = 11.0
+    seats: int = 26  # passenger seats (driver excluded)
+    standing: int = 18  # standing places
+    low_floor: bool = True  # GTFS trips.wheelchair_accessible = 1 (else 2)
+    fuel: str = "cng"  # one of FUELS
+
+    @property
+    def capacity(self) -> int:
+        """Passengers per bus: seats plus standing places."""
+        return self.seats + self.standing
+
+
+@dataclass(frozen=True, slots=True)
+class CostConfig:
+    """Unit operating costs (``[cost]``), KRW at ``price_year`` prices.
+
+    Defaults from Seoul's standard transport cost (표준운송원가) of a large CNG city bus for 2010:
+    597,557 KRW per bus and day, of which the running part (가동비: driver wages, fuel) 462,001 and
+    the holding part (보유비: maintenance staff, depreciation) 135,556 (Gyotong Shinmun,
+    2011-01-07; see FIELD_NOTES.md). The running part is spread over an assumed 17-hour bus day
+    (a Seoul city bus runs from about 05:00 to 22:00 in two shifts): 27,177 KRW per vehicle-hour;
+    the holding part is counted for every bus of the fleet on every day of the year: 49,477,940
+    KRW per bus and year. No per-km cost by default (fuel is in the running part). No newer
+    official figure was found in the data; a district should replace these with its own tender.
+    """
+
+    price_year: int = 2010  # year of the prices
+    krw_per_vehicle_hour: float = 27177.0  # running cost, per vehicle-hour (pull-out to pull-in)
+    krw_per_vehicle_km: float = 0.0  # distance cost, per vehicle-km (revenue and deadhead)
+    krw_per_vehicle_year: float = 49477940.0  # holding cost, per bus of the fleet and year
+
+
+@dataclass(frozen=True, slots=True)
+class FareConfig:
+    """The fare policy (``[fares]``), written to the feed as GTFS-Fares v2.
+
+    ``policy = "free"`` (the default: the districts' own shuttles are free to ride) or ``"flat"``:
+    ``fare_krw`` per boarding by transit card, with free transfers between the shuttle's routes
+    within ``transfer_min`` of alighting, up to ``max_transfers`` (Seoul's integrated transfer
+    discount: 30 minutes, 4 transfers).
+    """
+
+    policy: str = "free"  # one of FARE_POLICIES
+    fare_krw: int = 0  # per boarding; 1,500 is Seoul's city (branch) bus card fare since 2023
+    transfer_min: int = 30  # free transfer window after alighting, minutes
+    max_transfers: int = 4  # free transfers per journey
+
+
+@dataclass(frozen=True, slots=True)
 class Anchor:
     """A place the shuttle must serve, as written in the scenario (resolved later)."""
 
@@ -266,6 +464,43 @@ class Anchor:
     ars: str | None = None
     lat: float | None = None
     lon: float | None = None
+
+
+#: Default metro headways (minutes) by line code: (peak, offpeak, evening); "*" for other lines.
+#: "*": Seoul Metropolitan Rapid Transit (lines 5-8) reported 2.5-4.5 min in the rush hours and
+#: 5-6 min otherwise (Seoul Shinmun, 2002-10-19); "6": main section 응암-봉화산 4 min at the
+#: morning peak, 8 min otherwise (News1 via Daum, 2024-07-29). Lines 2, 3, 5, K (경의중앙) and
+#: A (공항철도) are assumptions of this project, to be checked against the operators' timetables.
+DEFAULT_RAIL_HEADWAYS: dict[str, tuple[float, float, float]] = {
+    "*": (4.0, 6.0, 10.0),
+    "2": (2.5, 5.0, 8.0),
+    "3": (3.0, 6.0, 8.0),
+    "5": (3.0, 5.5, 8.0),
+    "6": (4.0, 8.0, 10.0),
+    "A": (6.0, 10.0, 12.0),
+    "K": (10.0, 15.0, 20.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineConfig:
+    """The existing bus and metro network (``[baseline]``; see :mod:`shuttle.baseline`)."""
+
+    districts: tuple[int, ...] = ()  # gu codes of the road graph the routes run on; () = all Seoul
+    buffer_m: float = 2000.0  # buffer of that graph (the tiles allow about 2 km beyond Seoul)
+    classes: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary", "tertiary", "minor")
+    snap_m: float = 40.0  # a stop further than this from every road edge is off the graph
+    dwell_s: int = 35  # per intermediate stop: dwell plus braking and accelerating (calibrated)
+    period: str = "offpeak"  # the period whose run-time factor is compared with 운행시간
+    exclude_routes: tuple[str, ...] = ("1234테스트",)  # junk routes of OA-1095
+    stops_file: str = "transit/seoul_bus_route_stops_OA-1095_2024.csv"
+    info_file: str = "transit/seoul_bus_route_info_2024.csv"
+    status_file: str = "transit/seoul_bus_route_status_TOPIS_2023-03.xlsx"
+    metro_file: str = "transit/seoul_metro_graph_2020-12.gml"
+    rail_speed_kph: float = 33.0  # scheduled metro speed incl. stops (assumption, 30-35 km/h)
+    rail_headways_min: tuple[tuple[str, tuple[float, float, float]], ...] = tuple(
+        sorted(DEFAULT_RAIL_HEADWAYS.items())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +520,15 @@ class Scenario:
     design: DesignConfig = field(default_factory=DesignConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     anchors: tuple[Anchor, ...] = ()
+    routes: RoutesConfig = field(default_factory=RoutesConfig)
+    map: MapConfig = field(default_factory=MapConfig)
+    depots: tuple[DepotConfig, ...] = ()
+    terminals: tuple[DepotConfig, ...] = ()  # [[terminals]]: preferred route ends
+    vehicle: VehicleConfig = field(default_factory=VehicleConfig)
+    fares: FareConfig = field(default_factory=FareConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
     source_file: str = ""  # the TOML file it was read from
     data_dir: str = ""  # absolute data directory used to resolve relative paths
 
@@ -475,8 +719,19 @@ def _parse(raw: dict[str, Any], fname: str, data_dir: str) -> Scenario:
     scen_kw["demand"] = _parse_demand(top.table("demand"))
     scen_kw["design"] = _parse_design(top.table("design"))
     scen_kw["service"] = _parse_service(top.table("service"))
+    scen_kw["routes"] = _parse_routes(top.table("routes"))
+    scen_kw["map"] = _parse_map(top.table("map"))
     anchors_raw = top.get("anchors", list, [])
     scen_kw["anchors"] = tuple(_parse_anchor(a, i, fname) for i, a in enumerate(anchors_raw))
+    depots_raw = top.get("depots", list, [])
+    scen_kw["depots"] = tuple(_parse_depot(a, i, fname) for i, a in enumerate(depots_raw))
+    terms_raw = top.get("terminals", list, [])
+    scen_kw["terminals"] = tuple(_parse_terminal(a, i, fname) for i, a in enumerate(terms_raw))
+    scen_kw["vehicle"] = _parse_vehicle(top.table("vehicle"))
+    scen_kw["fares"] = _parse_fares(top.table("fares"))
+    scen_kw["cost"] = _parse_cost(top.table("cost"))
+    scen_kw["budget"] = _parse_budget(top.table("budget"))
+    scen_kw["baseline"] = _parse_baseline(top.table("baseline"))
     top.check_unknown()
     return Scenario(**scen_kw, source_file=fname, data_dir=data_dir)
 
@@ -520,6 +775,7 @@ def _parse_stops(r: _Reader) -> StopsConfig:
         max_spacing_m=r.positive("max_spacing_m", d.max_spacing_m),
         new_stop_radius_m=r.positive("new_stop_radius_m", d.new_stop_radius_m),
         catchment_m=r.positive("catchment_m", d.catchment_m),
+        real_stop_snap_m=r.positive("real_stop_snap_m", d.real_stop_snap_m),
     )
     if out.max_spacing_m < out.min_spacing_m:
         raise r._err("max_spacing_m", f"must be >= min_spacing_m ({out.min_spacing_m})")
@@ -539,9 +795,58 @@ def _parse_demand(r: _Reader) -> DemandConfig:
         anchor_weight=r.positive("anchor_weight", d.anchor_weight, allow_zero=True),
         trip_rate=r.positive("trip_rate", d.trip_rate),
         inter_district_only=r.get("inter_district_only", bool, d.inter_district_only),
+        profile=_profile(r, "profile"),
+        day_factors=_day_factors(r, d.day_factors),
     )
     if model == "csv" and not out.od_file:
         raise r._err("od_file", "required when model = 'csv'")
+    r.check_unknown()
+    return out
+
+
+def _profile(r: _Reader, key: str) -> tuple[float, ...]:
+    raw = r.get(key, list, [])
+    if not raw:
+        return ()
+    if len(raw) != 24:
+        raise r._err(key, f"give 24 hourly shares (00-01 ... 23-24), got {len(raw)}")
+    vals = []
+    for v in raw:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+            raise r._err(key, f"shares must be finite numbers >= 0, got {v!r}")
+        vals.append(float(v))
+    total = sum(vals)
+    if not math.isclose(total, 1.0, abs_tol=1e-3):
+        raise r._err(key, f"the 24 shares must add up to 1, got {total:.4f}")
+    return tuple(v / total for v in vals)
+
+
+def _day_factors(
+    r: _Reader, default: tuple[tuple[str, float], ...]
+) -> tuple[tuple[str, float], ...]:
+    t = r.table("day_factors")
+    out = {k: t.positive(k, v) for k, v in default}
+    t.check_unknown()
+    return tuple(sorted(out.items()))
+
+
+def _parse_budget(r: _Reader) -> BudgetConfig:
+    d = BudgetConfig()
+    fleet = r.get("fleet", int, None)
+    if fleet is not None and fleet < 1:
+        raise r._err("fleet", f"must be at least 1 bus, got {fleet}")
+    annual = r.get("annual_krw", float, None)
+    if annual is not None and not (math.isfinite(annual) and annual > 0):
+        raise r._err("annual_krw", f"must be a positive number of won, got {annual!r}")
+    lf = r.positive("target_load_factor", d.target_load_factor)
+    if lf > 1.5:
+        raise r._err("target_load_factor", f"must be at most 1.5 (crush load), got {lf}")
+    out = BudgetConfig(
+        fleet=fleet,
+        annual_krw=annual,
+        target_load_factor=lf,
+        unserved_penalty_min=r.positive("unserved_penalty_min", d.unserved_penalty_min),
+    )
     r.check_unknown()
     return out
 
@@ -577,7 +882,17 @@ def _parse_design(r: _Reader) -> DesignConfig:
         walk_speed_kmh=r.positive("walk_speed_kmh", d.walk_speed_kmh),
         iterations=iterations,
         avoid_classes=tuple(_classes(r, "avoid_classes", list(d.avoid_classes))),
+        bus_classes=tuple(_classes(r, "bus_classes", list(d.bus_classes))),
+        minor_access_m=r.positive("minor_access_m", d.minor_access_m, allow_zero=True),
+        max_turn_deg=r.positive("max_turn_deg", d.max_turn_deg),
+        max_detour_ratio=r.positive("max_detour_ratio", d.max_detour_ratio),
     )
+    if not out.bus_classes:
+        raise r._err("bus_classes", "must name at least one road class")
+    if out.max_turn_deg > 180.0:
+        raise r._err("max_turn_deg", f"must be at most 180, got {out.max_turn_deg}")
+    if out.max_detour_ratio < 1.0:
+        raise r._err("max_detour_ratio", f"must be at least 1, got {out.max_detour_ratio}")
     r.check_unknown()
     return out
 
@@ -598,9 +913,8 @@ def _parse_service(r: _Reader) -> ServiceConfig:
         raise r._err("start_date", "give plain dates (YYYY-MM-DD), not date-times")
     if end < start:
         raise r._err("end_date", f"{end} is before start_date {start}")
-    fleet_cap = r.get("fleet_cap", int, None)
-    if fleet_cap is not None and fleet_cap < 1:
-        raise r._err("fleet_cap", f"must be >= 1, got {fleet_cap}")
+    if "fleet_cap" in r.t:
+        raise r._err("fleet_cap", "is replaced by budget.fleet (headways are never widened)")
     layover = r.positive("layover_min", d.layover_min, allow_zero=True)
     min_layover = r.positive("min_layover_min", d.min_layover_min, allow_zero=True)
     if layover < min_layover:
@@ -658,11 +972,100 @@ def _parse_service(r: _Reader) -> ServiceConfig:
         dwell_s=dwell,
         layover_min=layover,
         min_layover_min=min_layover,
-        fleet_cap=fleet_cap,
+        depot_gap_min=r.positive("depot_gap_min", d.depot_gap_min, allow_zero=True),
+        max_shift_h=r.positive("max_shift_h", d.max_shift_h),
+        extra_holidays=_date_list(r, "extra_holidays", start, end),
+        no_service=_date_list(r, "no_service", start, end),
         days=tuple(days),
         peak=peak,
         evening=evening,
         time_factors=tuple(sorted(factors.items())),
+    )
+    r.check_unknown()
+    return out
+
+
+def _parse_routes(r: _Reader) -> RoutesConfig:
+    d = RoutesConfig()
+    scheme = r.get("scheme", str, d.scheme)
+    if scheme not in ROUTE_SCHEMES:
+        raise r._err("scheme", f"must be one of {', '.join(ROUTE_SCHEMES)}, got {scheme!r}")
+    prefix = r.get("number_prefix", str, d.number_prefix)
+    if len(prefix) > 12 or any(not c.isprintable() or c.isspace() for c in prefix):
+        raise r._err("number_prefix", f"use at most 12 visible characters, got {prefix!r}")
+    start = r.get("number_start", int, d.number_start)
+    if start < 0:
+        raise r._err("number_start", f"must be >= 0, got {start}")
+    width = r.get("number_width", int, d.number_width)
+    if not 0 <= width <= 6:
+        raise r._err("number_width", f"must be between 0 and 6, got {width}")
+    r.check_unknown()
+    return RoutesConfig(scheme, prefix, start, width)
+
+
+_URL_BAD = re.compile(r"[\s\"'<>\\`]")
+
+
+def _parse_map(r: _Reader) -> MapConfig:
+    d = MapConfig()
+    url = r.get("tile_url", str, d.tile_url)
+    if not url.startswith(("https://", "http://")) or _URL_BAD.search(url):
+        raise r._err("tile_url", f"must be an http(s) URL without spaces or quotes, got {url!r}")
+    missing = [k for k in ("{z}", "{x}", "{y}") if k not in url]
+    if missing:
+        raise r._err("tile_url", f"must contain {{z}}, {{x}} and {{y}}; {missing[0]} is missing")
+    custom = url != d.tile_url
+    attribution = r.get("tile_attribution", str, None if custom else d.tile_attribution)
+    if attribution is None or not attribution.strip():
+        raise r._err("tile_attribution", "required: the credit the tile server's licence asks for")
+    link = r.get("tile_attribution_url", str, "" if custom else d.tile_attribution_url)
+    if link and (not link.startswith(("https://", "http://")) or _URL_BAD.search(link)):
+        raise r._err("tile_attribution_url", f"must be an http(s) URL or empty, got {link!r}")
+    max_zoom = r.get("max_zoom", int, d.max_zoom)
+    if not 1 <= max_zoom <= 22:
+        raise r._err("max_zoom", f"must be between 1 and 22, got {max_zoom}")
+    r.check_unknown()
+    return MapConfig(url, attribution.strip(), link, max_zoom)
+
+
+def _parse_baseline(r: _Reader) -> BaselineConfig:
+    d = BaselineConfig()
+    districts = r.get("districts", list, list(d.districts))
+    for c in districts:
+        if isinstance(c, bool) or c not in DISTRICTS:
+            raise r._err("districts", f"unknown district code {c!r} (Seoul gu codes 11110-11740)")
+    period = r.get("period", str, d.period)
+    if period not in PERIODS:
+        raise r._err("period", f"must be one of {', '.join(PERIODS)}, got {period!r}")
+    dwell = r.get("dwell_s", int, d.dwell_s)
+    if dwell < 0:
+        raise r._err("dwell_s", f"must be >= 0, got {dwell}")
+    exclude = r.get("exclude_routes", list, list(d.exclude_routes))
+    if not all(isinstance(x, str) for x in exclude):
+        raise r._err("exclude_routes", "expected a list of route names")
+    hw = r.table("rail_headways_min")
+    heads = dict(d.rail_headways_min)
+    for line in list(hw.t):
+        v = hw.get(line, list)
+        ok = len(v) == 3 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        if not ok or min(v) <= 0:
+            raise hw._err(line, f"expected [peak, offpeak, evening] minutes > 0, got {v!r}")
+        heads[line] = (float(v[0]), float(v[1]), float(v[2]))
+    hw.check_unknown()
+    out = BaselineConfig(
+        districts=tuple(districts),
+        buffer_m=r.positive("buffer_m", d.buffer_m, allow_zero=True),
+        classes=tuple(_classes(r, "classes", list(d.classes))),
+        snap_m=r.positive("snap_m", d.snap_m),
+        dwell_s=dwell,
+        period=period,
+        exclude_routes=tuple(exclude),
+        stops_file=r.get("stops_file", str, d.stops_file),
+        info_file=r.get("info_file", str, d.info_file),
+        status_file=r.get("status_file", str, d.status_file),
+        metro_file=r.get("metro_file", str, d.metro_file),
+        rail_speed_kph=r.positive("rail_speed_kph", d.rail_speed_kph),
+        rail_headways_min=tuple(sorted(heads.items())),
     )
     r.check_unknown()
     return out
@@ -704,5 +1107,140 @@ def _parse_anchor(a: Any, i: int, fname: str) -> Anchor:
         lat=lat,
         lon=lon,
     )
+    r.check_unknown()
+    return out
+
+
+def _parse_depot(a: Any, i: int, fname: str) -> DepotConfig:
+    if not isinstance(a, dict):
+        msg = f"{fname}: depots[{i}]: expected a table, got {a!r}"
+        raise ConfigError(msg)
+    r = _Reader(a, f"depots[{i}]", fname)
+    name = r.get("name", str, "")
+    ars = r.get("ars", (str, int), None)
+    lat = r.get("lat", float, None)
+    lon = r.get("lon", float, None)
+    if (lat is None) != (lon is None):
+        raise r._err("lat", "give both lat and lon, or neither")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise r._err("lat", f"({lat}, {lon}) is not a WGS84 position")
+    if not name.strip() and ars is None and lat is None:
+        raise r._err("name", "required (or give ars, or lat and lon)")
+    out = DepotConfig(
+        name=name.strip() or (str(ars) if ars is not None else f"{lat:.5f},{lon:.5f}"),
+        name_en=r.get("name_en", str, ""),
+        ars=str(ars).strip() if ars is not None else None,
+        lat=lat,
+        lon=lon,
+    )
+    r.check_unknown()
+    return out
+
+
+def _parse_terminal(a: Any, i: int, fname: str) -> DepotConfig:
+    if not isinstance(a, dict):
+        msg = f"{fname}: terminals[{i}]: expected a table, got {a!r}"
+        raise ConfigError(msg)
+    r = _Reader(a, f"terminals[{i}]", fname)
+    name = r.get("name", str, "").strip()
+    ars = r.get("ars", (str, int), None)
+    lat = r.get("lat", float, None)
+    lon = r.get("lon", float, None)
+    if (lat is None) != (lon is None):
+        raise r._err("lat", "give both lat and lon, or neither")
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise r._err("lat", f"({lat}, {lon}) is not a WGS84 position")
+    if not name and ars is None and lat is None:
+        raise r._err("name", "required (or give ars, or lat and lon)")
+    out = DepotConfig(
+        name=name or (str(ars) if ars is not None else f"{lat:.5f},{lon:.5f}"),
+        name_en=r.get("name_en", str, ""),
+        ars=str(ars).strip() if ars is not None else None,
+        lat=lat,
+        lon=lon,
+    )
+    r.check_unknown()
+    return out
+
+
+def _date_list(r: _Reader, key: str, start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    """A list of TOML dates inside [start, end], each once, sorted."""
+    days = r.get(key, list, [])
+    for day in days:
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise r._err(key, f"expected TOML dates (YYYY-MM-DD), got {day!r}")
+        if not start <= day <= end:
+            raise r._err(key, f"{day} is outside the service period {start} to {end}")
+    dup = sorted(d for d in set(days) if days.count(d) > 1)
+    if dup:
+        raise r._err(key, f"{dup[0]} is listed twice")
+    if key == "no_service":
+        both = sorted(set(days) & set(r.t.get("extra_holidays", [])))
+        if both:
+            raise r._err(key, f"{both[0]} is also in extra_holidays")
+    return tuple(sorted(days))
+
+
+def _parse_vehicle(r: _Reader) -> VehicleConfig:
+    d = VehicleConfig()
+    fuel = r.get("fuel", str, d.fuel)
+    if fuel not in FUELS:
+        raise r._err("fuel", f"must be one of {', '.join(FUELS)}, got {fuel!r}")
+    counts = {}
+    for key in ("seats", "standing"):
+        v = r.get(key, int, getattr(d, key))
+        if v < 0:
+            raise r._err(key, f"must be >= 0, got {v}")
+        counts[key] = v
+    if counts["seats"] + counts["standing"] < 1:
+        raise r._err("seats", "seats + standing must be at least 1 passenger")
+    out = VehicleConfig(
+        name=r.get("name", str, d.name),
+        length_m=r.positive("length_m", d.length_m),
+        seats=counts["seats"],
+        standing=counts["standing"],
+        low_floor=r.get("low_floor", bool, d.low_floor),
+        fuel=fuel,
+    )
+    r.check_unknown()
+    return out
+
+
+def _parse_cost(r: _Reader) -> CostConfig:
+    d = CostConfig()
+    year = r.get("price_year", int, d.price_year)
+    if not 1990 <= year <= 2100:
+        raise r._err("price_year", f"must be a year between 1990 and 2100, got {year}")
+    out = CostConfig(
+        price_year=year,
+        krw_per_vehicle_hour=r.positive(
+            "krw_per_vehicle_hour", d.krw_per_vehicle_hour, allow_zero=True
+        ),
+        krw_per_vehicle_km=r.positive("krw_per_vehicle_km", d.krw_per_vehicle_km, allow_zero=True),
+        krw_per_vehicle_year=r.positive(
+            "krw_per_vehicle_year", d.krw_per_vehicle_year, allow_zero=True
+        ),
+    )
+    r.check_unknown()
+    return out
+
+
+def _parse_fares(r: _Reader) -> FareConfig:
+    d = FareConfig()
+    policy = r.get("policy", str, d.policy)
+    if policy not in FARE_POLICIES:
+        raise r._err("policy", f"must be one of {', '.join(FARE_POLICIES)}, got {policy!r}")
+    fare = r.get("fare_krw", int, d.fare_krw)
+    if policy == "free" and fare != 0:
+        raise r._err("fare_krw", f"must be 0 (or absent) with policy = 'free', got {fare}")
+    if policy == "flat" and fare < 1:
+        raise r._err("fare_krw", f"must be whole won >= 1 with policy = 'flat', got {fare}")
+    window = r.get("transfer_min", int, d.transfer_min)
+    if window < 1:
+        raise r._err("transfer_min", f"must be >= 1 minute, got {window}")
+    transfers = r.get("max_transfers", int, d.max_transfers)
+    if transfers < 0:
+        raise r._err("max_transfers", f"must be >= 0, got {transfers}")
+    out = FareConfig(policy=policy, fare_krw=fare, transfer_min=window, max_transfers=transfers)
     r.check_unknown()
     return out

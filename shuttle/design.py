@@ -3,42 +3,54 @@
 :func:`design_network` turns the road graph, the scenario's anchor places and the zone demand into
 a :class:`~shuttle.model.Design` in five stages:
 
-1. **Key nodes.** The anchors (which must be served) and the demand zones (administrative dongs,
-   from :func:`shuttle.demand.build_demand`) are snapped to *turnable* intersections of the road
-   graph (see "Terminals" below), preferring intersections on a bus road (trunk, primary,
-   secondary, tertiary). A zone whose snapped point lies within a merge radius of an earlier key
-   node joins that node (anchors first, then zones by population), so the abstract network stays
-   small enough for K routes to cover it: the radii of :data:`MERGE_RADII_M` are tried in turn
-   until the solver finds a feasible route set.
+Routes run only on the *bus graph* (:func:`bus_graph`): the roads of ``design.bus_classes``
+(primary, secondary, tertiary in nw3; motorway and trunk stay out through
+``design.avoid_classes``), plus minor streets within ``design.minor_access_m`` of a scenario
+``[[terminals]]`` place. ``network.classes`` stays the content of the road graph (the demand
+model, walking and the existing-network importer use the minor streets).
+
+1. **Key nodes** (:mod:`shuttle.keynet`). The anchors (which must be served) and the demand zones
+   (administrative dongs, from :func:`shuttle.demand.build_demand`) are snapped to *turnable*
+   intersections of the bus graph (see "Terminals" below). A zone whose snapped point lies within
+   a merge radius of an earlier key node joins that node (anchors first, then zones by
+   population), so the abstract network stays small enough for K routes to cover it: the radii of
+   :data:`MERGE_RADII_M` are tried in turn until the solver finds a feasible route set.
 2. **Abstract problem.** Key nodes ``i, j`` are linked when both road travel times are finite and
    no third key node lies "in between" (``s(i,k) + s(k,j) <= 1.1 s(i,j)`` on the symmetric mean
    ``s`` prunes ``i-j``); the shortest pruned links are put back until the link graph is
    connected. A link's time (minutes) is the road shortest travel time plus the expected dwell
    (``dwell_s`` per ``(min_spacing_m + max_spacing_m) / 2`` metres of road). Demand between key
-   nodes is the zone OD summed over the zones of each key node (anchor-only key nodes carry no
-   demand of their own: the gravity model already adds the anchors' attraction to their zones).
-   The route constraints come from the scenario: ``max_route_min = (max_cycle_min - 2 layover) /
-   2`` (dwell is in the link times), ``max_route_km`` through the average pace of the links,
-   ``min_nodes`` from ``min_stops``. The problem goes to :func:`shuttle.utrp.design`.
-3. **Road paths.** Each key-node route is expanded, separately in each direction (one-way streets
-   make the two differ), into a road node path by an exact dynamic programme over edge-based
-   shortest paths (a Dijkstra on the line graph whose turn arcs exclude the immediate reversal
-   ``u -> v -> u``), so that no pattern contains a U-turn, also not at the key nodes where the
-   segments join. If an expanded route breaks ``max_route_km`` or ``max_cycle_min`` the abstract
-   time cap is tightened by :data:`TIGHTEN` and the design is repeated (at most
-   :data:`MAX_ATTEMPTS` times).
+   nodes is the zone OD summed over the zones of each key node. The route constraints come from
+   the scenario: ``max_route_min = (max_cycle_min - 2 layover) / 2 / f`` with ``f`` the slowest
+   period's run-time factor (:func:`shuttle.runtime.slowest_factor`), ``max_route_km`` through
+   the average pace of the links, ``min_nodes`` from ``min_stops``. The problem goes to
+   :func:`shuttle.utrp.design`.
+3. **Road paths** (:mod:`shuttle.router`). Each key-node route is routed as one closed walk by
+   :meth:`shuttle.router.TurnRouter.cycle`: direction 0 through the key nodes, a turnaround loop at
+   the far end, direction 1 back, a loop at the near end, never turning by more than
+   ``design.max_turn_deg`` (by the edges' geometry, mid-route, at stops and at the joins). A route
+   end within :data:`TERMINAL_REACH_M` of a terminal (the scenario's ``[[terminals]]`` first, then
+   Seoul bus stops named 차고지/종점/회차, not village-bus stops) is moved there.
 4. **Stops and patterns.** :func:`shuttle.stops.place_stops` places the stops along each direction
-   (real Seoul bus stops where possible, each anchor of the route flagged). Run times come from the
-   graph's ``travel_time`` between stop positions, the shape from the edge geometries.
-5. **Figures.** :class:`~shuttle.model.DesignKPIs` (see :func:`design_kpis`); the passenger
-   figures come from :func:`shuttle.evaluate.evaluate_network` on the built routes and stops.
+   (real Seoul bus stops where possible, each anchor of the route flagged). The two directions
+   share their terminal stops on the departure side of each turnaround (:func:`_join`): a bus's
+   next trip starts where its last ended, heading on. Run times come from the graph's
+   ``travel_time`` between stop positions, the shape from the edge geometries. A route that
+   breaks ``max_route_km``, ``max_cycle_min`` (by :func:`shuttle.runtime.cycle_time_s`, the
+   slowest period with dwell and layovers), ``min_stops`` or ``design.max_detour_ratio`` (unless
+   a served anchor lies off the shortest road path between its ends) tightens the abstract time
+   cap by :data:`TIGHTEN` and the design is repeated (at most :data:`MAX_ATTEMPTS` times).
+5. **Figures** (:mod:`shuttle.kpis`). :class:`~shuttle.model.DesignKPIs` (see
+   :func:`design_kpis`), per route also km by road class, minor-street uses, detour ratio and
+   the two turnarounds; the passenger figures come from
+   :func:`shuttle.evaluate.evaluate_network` on the built routes and stops. The JSON and GeoJSON
+   of the route set are written by :mod:`shuttle.designio`.
 
 Terminals
 ---------
-Every key node, hence every route end, is a node with at least three distinct successors (a real
-intersection where a bus can turn into a side street and come back, rather than reversing on the
-carriageway), inside the largest strongly connected component of the graph. The turn-around at a
-terminal joins the two patterns of a route and is the only place where the bus may reverse; all
+Every key node, hence every route end, is an intersection with at least three distinct
+successors in the largest strongly connected part of the bus graph where a bus arriving from any
+side can turn round (a loop back to the departure side within :data:`TURNAROUND_LIMIT_S`). All
 routes run in both directions (``is_loop`` is False).
 
 Objective
@@ -80,16 +92,30 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from . import evaluate, geo, paths, utrp
+from . import evaluate, geo, paths, roads, runtime, utrp
 from .colors import contrast_ratio, text_color_for
 from .config import Scenario
+from .designio import design_to_geojson, design_to_json
 from .errors import ConfigError, DesignError
+from .keynet import (
+    BUS_ROAD_CLASSES,
+    MERGE_RADII_M,
+    OFF_NETWORK_M,
+    TURNAROUND_LIMIT_S,
+    KeyNetwork,
+    Snapper,
+    edge_data,
+    key_network,
+    key_travel_times,
+    node_xy,
+    turnable_nodes,
+)
+from .kpis import design_kpis, route_facts
 from .log import ProgressFn, step
-from .model import Design, DesignKPIs, Pattern, Place, Route, RouteKPI, Stop
+from .model import Design, Pattern, Place, Route, Stop
+from .router import TurnRouter
 
 __all__ = [
     "ALGORITHMS",
@@ -99,15 +125,24 @@ __all__ = [
     "OFF_NETWORK_M",
     "PALETTE",
     "KeyNetwork",
-    "UTurnFreeRouter",
+    "Terminal",
+    "TurnRouter",
+    "TERMINAL_REACH_M",
+    "TURNAROUND_LIMIT_S",
     "VIA_RADIUS_M",
+    "bus_graph",
     "contrast_ratio",
     "design_kpis",
     "design_network",
     "design_to_geojson",
     "design_to_json",
+    "find_terminals",
     "key_network",
     "key_travel_times",
+    "resolve_terminals",
+    "route_facts",
+    "shuttle_graph",
+    "terminal_stops",
     "text_color_for",
     "turnable_nodes",
 ]
@@ -117,24 +152,21 @@ log = logging.getLogger(__name__)
 #: Design methods: the name given to ``method=`` -> the :mod:`shuttle.utrp` method it runs.
 ALGORITHMS: dict[str, str] = {"greedy": "greedy", "anneal": "anneal"}
 
-#: An anchor farther than this from every graph node is off the network (metres).
-OFF_NETWORK_M = 500.0
-#: Anchors snap to a bus-road intersection within this distance, else to any intersection.
-ANCHOR_SNAP_M = 400.0
-#: Zone centroids snap to a bus-road intersection within this distance, else to any.
-ZONE_SNAP_M = 700.0
-#: A zone whose snapped node is this close to an earlier key node joins it (metres).
-MERGE_RADII_M: tuple[float, ...] = (650.0, 900.0, 1200.0, 1500.0, 1900.0, 2400.0)
-#: An intermediate key node counts as served when the road path passes this close to it (m).
 VIA_RADIUS_M = 200.0
-#: Prune link i-j when a key node k lies within this detour factor of it.
-DETOUR = 1.1
 #: Factor applied to the abstract time cap when an expanded route breaks a bound.
 TIGHTEN = 0.92
 #: Designs tried with tightening caps before giving up.
 MAX_ATTEMPTS = 5
-#: Road classes a bus route prefers for its key nodes.
-BUS_ROAD_CLASSES = frozenset({"trunk", "primary", "secondary", "tertiary"})
+#: A route end moves to a terminal or garage this close to its end key node (metres).
+TERMINAL_REACH_M = 800.0
+#: A shared terminal stop may stand this far from the split of a turnaround (metres).
+JOIN_REACH_M = 400.0
+#: A stop of the next direction this close after a new split stop is dropped (metres).
+SPLIT_STOP_GAP_M = 100.0
+#: Stop types of village-bus (마을버스) stops: their termini are on streets too small for 11 m.
+VILLAGE_KINDS = frozenset({"마을버스"})
+#: Words of a Seoul bus stop at a terminal or garage (차고지 garage, 종점 terminus, 회차 turn).
+TERMINAL_WORDS: tuple[str, ...] = ("차고지", "종점", "회차")
 #: Weight of the percent of demand unreachable with <= 2 transfers (as in utrp's annealer).
 UNREACH_WEIGHT = 5.0
 #: Route colours: distinct, saturated, readable on a light map (hex RRGGBB).
@@ -164,471 +196,6 @@ def _route_color(i: int) -> str:
     h = ((i * 0.618033988749895) % 1.0, 0.45, 0.75)  # golden-angle hues beyond the palette
     r, g, b = colorsys.hsv_to_rgb(h[0], h[2], h[1] + 0.2)
     return f"{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
-
-
-# ------------------------------------------------------------------------------------------------
-# graph helpers
-
-
-def _road_class(data: dict[str, Any]) -> str:
-    h = data.get("highway", "")
-    if isinstance(h, list):
-        h = h[0] if h else ""
-    return str(h)
-
-
-def turnable_nodes(G: nx.MultiDiGraph, rm: paths.RoadMatrix) -> np.ndarray:
-    """Graph nodes where a route may end or a key node sit, sorted.
-
-    A node qualifies when it has at least three distinct successors (a real intersection, so a
-    bus can turn there) and lies in the largest strongly connected component of the graph.
-    """
-    ncomp, labels = connected_components(rm.matrix, directed=True, connection="strong")
-    big = np.bincount(labels).argmax() if ncomp else 0
-    out = [
-        int(n)
-        for i, n in enumerate(rm.nodes)
-        if labels[i] == big and sum(1 for s in G.succ[int(n)] if s != n) >= 3
-    ]
-    return np.array(sorted(out), dtype=np.int64)
-
-
-def _xy(G: nx.MultiDiGraph, nodes: Sequence[int] | np.ndarray) -> np.ndarray:
-    lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=float)
-    lat = np.array([G.nodes[n]["y"] for n in nodes], dtype=float)
-    x, y = geo.to_metric_xy(lon, lat)
-    return np.column_stack([x, y])
-
-
-@dataclass(frozen=True, eq=False)
-class _Snapper:
-    """Nearest-node look-ups in metres (EPSG:5179) over all, turnable and bus-road nodes."""
-
-    all_nodes: np.ndarray
-    all_tree: cKDTree
-    turn_nodes: np.ndarray
-    turn_tree: cKDTree
-    bus_nodes: np.ndarray
-    bus_tree: cKDTree | None
-
-    @classmethod
-    def build(cls, G: nx.MultiDiGraph, rm: paths.RoadMatrix) -> _Snapper:
-        all_nodes = np.asarray(rm.nodes, dtype=np.int64)
-        turn = turnable_nodes(G, rm)
-        if len(turn) == 0:
-            msg = "The road graph has no intersection with three exits; cannot place terminals."
-            raise DesignError(msg)
-        bus = np.array(
-            [
-                int(n)
-                for n in turn
-                if any(
-                    _road_class(d) in BUS_ROAD_CLASSES for _, _, d in G.out_edges(int(n), data=True)
-                )
-            ],
-            dtype=np.int64,
-        )
-        return cls(
-            all_nodes=all_nodes,
-            all_tree=cKDTree(_xy(G, all_nodes)),
-            turn_nodes=turn,
-            turn_tree=cKDTree(_xy(G, turn)),
-            bus_nodes=bus,
-            bus_tree=cKDTree(_xy(G, bus)) if len(bus) else None,
-        )
-
-    def nearest_any(self, xy: np.ndarray) -> tuple[int, float]:
-        d, i = self.all_tree.query(xy)
-        return int(self.all_nodes[i]), float(d)
-
-    def snap(self, xy: np.ndarray, radius: float) -> int:
-        if self.bus_tree is not None:
-            d, i = self.bus_tree.query(xy)
-            if d <= radius:
-                return int(self.bus_nodes[i])
-        _, i = self.turn_tree.query(xy)
-        return int(self.turn_nodes[i])
-
-
-# ------------------------------------------------------------------------------------------------
-# U-turn-free routing on the line graph
-
-
-class UTurnFreeRouter:
-    """Shortest road walks through a sequence of nodes without immediate reversals.
-
-    The states are the directed edges ``(u, v)`` of the graph (parallel edges reduced to the
-    cheapest, as in :func:`shuttle.paths.road_matrix`); a turn ``(u, v) -> (v, w)`` is allowed for
-    every ``w != u`` and costs the weight of ``(v, w)``. :meth:`route` solves the walk through a
-    node sequence exactly by dynamic programming over the edges entering each node of the sequence.
-
-    Parameters
-    ----------
-    G
-        Road graph.
-    rm
-        Its road matrix (weight ``travel_time`` for bus routing).
-    """
-
-    def __init__(self, G: nx.MultiDiGraph, rm: paths.RoadMatrix) -> None:
-        self.G = G
-        self.rm = rm
-        pairs = sorted(rm.edge_key)
-        self.tail = np.array([u for u, _ in pairs], dtype=np.int64)
-        self.head = np.array([v for _, v in pairs], dtype=np.int64)
-        self.eid = {uv: i for i, uv in enumerate(pairs)}
-        m = rm.matrix
-        iu = rm.idx(self.tail.tolist())
-        iv = rm.idx(self.head.tolist())
-        self.cost = np.asarray(m[iu, iv]).ravel()
-        ne = len(pairs)
-        # out-edges of every node, grouped by tail (pairs are sorted by tail)
-        self._out_start: dict[int, tuple[int, int]] = {}
-        self._in: dict[int, list[int]] = {}
-        for i, (u, v) in enumerate(pairs):
-            s = self._out_start.get(u)
-            self._out_start[u] = (i, i + 1) if s is None else (s[0], i + 1)
-            self._in.setdefault(v, []).append(i)
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        for i in range(ne):
-            a, b = self._out_start.get(int(self.head[i]), (0, 0))
-            if b > a:
-                j = np.arange(a, b)
-                j = j[self.head[j] != self.tail[i]]
-                rows.append(np.full(len(j), i))
-                cols.append(j)
-        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-        self.line = csr_matrix((np.maximum(self.cost[c], 1e-6), (r, c)), shape=(ne, ne))
-        self._xy = _xy(G, [int(n) for n in rm.nodes])
-        self._tree = cKDTree(self._xy)
-
-    def out_edges(self, node: int) -> list[int]:
-        """Edge indices leaving ``node``."""
-        a, b = self._out_start.get(node, (0, 0))
-        return list(range(a, b))
-
-    def in_edges(self, node: int) -> list[int]:
-        """Edge indices entering ``node``."""
-        return list(self._in.get(node, []))
-
-    def near(self, node: int, radius_m: float) -> list[int]:
-        """Graph nodes within ``radius_m`` (straight line) of ``node``, itself first."""
-        i = self.rm.index[node]
-        hits = self._tree.query_ball_point(self._xy[i], radius_m)
-        out = sorted(int(self.rm.nodes[j]) for j in hits if int(self.rm.nodes[j]) != node)
-        return [node, *out]
-
-    def route(
-        self,
-        nodes: Sequence[int],
-        *,
-        limit_s: float = np.inf,
-        via_radius_m: float = 0.0,
-        max_repairs: int = 4,
-    ) -> list[int]:
-        """Cheapest U-turn-free road walk visiting ``nodes`` in order, without repeated edges.
-
-        The first and last node are visited exactly (they are the terminals). An intermediate
-        node counts as visited when the walk passes any node within ``via_radius_m`` of it: a key
-        node stands for a neighbourhood, and demanding the exact node can force a loop round a
-        block when the route arrives and leaves on the same side of it.
-
-        A walk that uses a directed edge twice (possible where a key node sits on a side street
-        and the U-turn ban sends the bus round a block) is repaired by making the repeated edges
-        five times dearer and solving again, up to ``max_repairs`` times; if a repeat remains
-        (no alternative in the graph) the walk is returned with it and a warning is logged.
-
-        Parameters
-        ----------
-        nodes
-            Graph nodes to visit (at least two; consecutive nodes distinct).
-        limit_s
-            Optional bound on each segment's cost (speeds up the search).
-        via_radius_m
-            Radius around the intermediate nodes within which the walk may pass them.
-        max_repairs
-            Re-solves allowed to remove repeated edges.
-
-        Returns
-        -------
-        list of int
-            Graph node path from ``nodes[0]`` to ``nodes[-1]``.
-
-        Raises
-        ------
-        DesignError
-            If some segment has no U-turn-free path.
-        """
-        if len(nodes) < 2:
-            msg = "A route needs at least two key nodes."
-            raise DesignError(msg)
-        penalised: set[int] = set()
-        line, cost = self.line, self.cost
-        targets = [[int(nodes[0])]]
-        targets += [self.near(int(v), via_radius_m) for v in nodes[1:-1]]
-        targets.append([int(nodes[-1])])
-        edges = self._solve(targets, line, cost, limit_s)
-        for _ in range(max_repairs):
-            seen: set[int] = set()
-            rep = {e for e in edges if e in seen or seen.add(e)}  # type: ignore[func-returns-value]
-            if not rep:
-                break
-            penalised |= rep
-            pen = np.array(sorted(penalised))
-            line = self.line.copy()
-            line.data[np.isin(line.indices, pen)] *= 5.0
-            cost = self.cost.copy()
-            cost[pen] *= 5.0
-            edges = self._solve(targets, line, cost, limit_s * 5.0)
-        if len(set(edges)) != len(edges):
-            log.warning("route through %s repeats a road edge (no alternative)", list(nodes))
-        return [int(self.tail[edges[0]])] + [int(self.head[e]) for e in edges]
-
-    def _solve(
-        self, nodes: Sequence[Sequence[int]], line: csr_matrix, cost: np.ndarray, limit_s: float
-    ) -> list[int]:
-        first = [e for v in nodes[0] for e in self.out_edges(v)]
-        states: dict[int, float] = {e: float(cost[e]) for e in first}
-        layers: list[dict[int, tuple[int, list[int]]]] = []
-        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-            src = sorted(states)
-            targets = sorted({e for v in b for e in self.in_edges(v)})
-            if not src or not targets:
-                msg = f"No drivable path from node {a[0]} to node {b[0]}; check the road graph."
-                raise DesignError(msg)
-            # one Dijkstra from a virtual source joined to every state at the state's cost
-            ne = line.shape[0]
-            c0 = np.array([states[e] for e in src])
-            aug = csr_matrix(
-                (
-                    np.r_[line.data, np.maximum(c0, 1e-9)],
-                    np.r_[line.indices, np.asarray(src, dtype=line.indices.dtype)],
-                    np.r_[line.indptr, line.indptr[-1] + len(src)],
-                ),
-                shape=(ne + 1, ne + 1),
-            )
-            dist, pred = dijkstra(
-                aug,
-                directed=True,
-                indices=ne,
-                return_predecessors=True,
-                limit=float(c0.max()) + limit_s,
-            )
-            new: dict[int, float] = {}
-            back: dict[int, tuple[int, list[int]]] = {}
-            for f in targets:
-                if not np.isfinite(dist[f]):
-                    continue
-                seg = []
-                cur = f
-                while True:
-                    p = int(pred[cur])
-                    if p == ne or p < 0:
-                        break
-                    seg.append(cur)
-                    cur = p
-                seg.reverse()
-                new[f] = float(dist[f])
-                back[f] = (cur, seg)
-            if not new:
-                msg = f"No drivable path from node {a[0]} to node {b[0]} without a U-turn."
-                raise DesignError(msg)
-            states = new
-            layers.append(back)
-        f = min(states, key=lambda e: (states[e], e))
-        edges: list[int] = []
-        for back in reversed(layers):
-            s, seg = back[f]
-            edges[:0] = seg
-            f = s
-        edges.insert(0, f)
-        return edges
-
-
-# ------------------------------------------------------------------------------------------------
-# key network
-
-
-@dataclass(frozen=True, eq=False)
-class KeyNetwork:
-    """The abstract network of key nodes the UTRP solver works on."""
-
-    nodes: tuple[int, ...]  # graph node of each key node
-    labels: tuple[str, ...]  # anchor or zone names joined by "/"
-    anchors: tuple[tuple[int, ...], ...]  # place indices served at each key node
-    zone_key: tuple[int, ...]  # key node of each demand zone
-    time_s: np.ndarray  # (n, n) road shortest travel time, seconds
-    link: np.ndarray  # (n, n) bool: linked in the abstract network (symmetric)
-    link_m: np.ndarray  # (n, n) road length of each link, metres (inf where unlinked)
-    travel_min: np.ndarray  # (n, n) link time incl. expected dwell, minutes (inf unlinked)
-    demand: np.ndarray  # (n, n) trips per day between key nodes
-    sp_seconds: float = 0.0  # time spent in the shortest-path stage
-
-
-def key_travel_times(rm: paths.RoadMatrix, nodes: Sequence[int]) -> np.ndarray:
-    """Road shortest travel times between graph nodes (``(n, n)``, weight of ``rm``)."""
-    dist, _ = paths.shortest(rm, list(nodes))
-    return dist[:, rm.idx(list(nodes))]
-
-
-def key_network(
-    G: nx.MultiDiGraph,
-    rm: paths.RoadMatrix,
-    scenario: Scenario,
-    places: Sequence[Place],
-    zones: Sequence[Any],
-    trips: np.ndarray,
-    zone_nodes: Sequence[int],
-    *,
-    snapper: _Snapper | None = None,
-    merge_radius_m: float = MERGE_RADII_M[0],
-) -> KeyNetwork:
-    """Build the key-node network: anchors and zone centroids, links, times and demand.
-
-    Parameters
-    ----------
-    G, rm
-        Road graph and its travel-time matrix.
-    scenario
-        The scenario (stop spacing and dwell for the link times).
-    places
-        Resolved anchors (all must be served).
-    zones, trips, zone_nodes
-        Demand zones, their ``(z, z)`` trips per day and the graph node of each zone centroid.
-    snapper
-        Pre-built nearest-node index (built if not given).
-    merge_radius_m
-        A zone whose snapped node lies this close (straight line) to an earlier key node joins
-        it instead of becoming a key node of its own.
-
-    Returns
-    -------
-    KeyNetwork
-        Key nodes, links and demand.
-
-    Raises
-    ------
-    DesignError
-        If an anchor is farther than :data:`OFF_NETWORK_M` from the graph.
-    """
-    snap = snapper or _Snapper.build(G, rm)
-    key_nodes: list[int] = []
-    key_xy: list[np.ndarray] = []
-    labels: list[list[str]] = []
-    anchors: list[list[int]] = []
-    for i, p in enumerate(places):
-        x, y = geo.to_metric_xy(p.lon, p.lat)
-        xy = np.array([float(x), float(y)])
-        _, d = snap.nearest_any(xy)
-        if d > OFF_NETWORK_M:
-            msg = (
-                f"Anchor {p.name_ko!r} ({p.name_en}) lies {d:.0f} m from the nearest road node "
-                f"(limit {OFF_NETWORK_M:.0f} m); check its position or the network area."
-            )
-            raise DesignError(msg)
-        node = snap.snap(xy, ANCHOR_SNAP_M)
-        if node in key_nodes:
-            k = key_nodes.index(node)
-        else:
-            k = len(key_nodes)
-            key_nodes.append(node)
-            key_xy.append(_xy(G, [node])[0])
-            labels.append([])
-            anchors.append([])
-        labels[k].append(p.name_ko)
-        anchors[k].append(i)
-    pts = evaluate.zone_points(zones)
-    zone_key = [-1] * len(zones)
-    order = sorted(range(len(zones)), key=lambda z: (-int(zones[z].population), str(zones[z].code)))
-    for z in order:
-        base = zone_nodes[z]
-        xy = _xy(G, [base])[0] if base in G else np.array(geo.to_metric_xy(*pts[z]), float)
-        node = snap.snap(xy, ZONE_SNAP_M)
-        nxy = _xy(G, [node])[0]
-        if key_xy:
-            dd = np.hypot(*(np.array(key_xy) - nxy).T)
-            k = int(np.argmin(dd))
-            if dd[k] <= merge_radius_m:
-                zone_key[z] = k
-                labels[k].append(zones[z].name_ko)
-                continue
-        zone_key[z] = len(key_nodes)
-        key_nodes.append(node)
-        key_xy.append(nxy)
-        labels.append([zones[z].name_ko])
-        anchors.append([])
-    n = len(key_nodes)
-    t0 = time.perf_counter()
-    T = key_travel_times(rm, key_nodes)
-    sp_s = time.perf_counter() - t0
-    # links: prune i-j when some k lies in between
-    S = (T + T.T) / 2.0
-    via = (S[:, :, None] + S[None, :, :]).transpose(0, 2, 1)  # via[i, j, k] = S[i,k] + S[k,j]
-    idx = np.arange(n)
-    via[idx, :, idx] = np.inf
-    via[:, idx, idx] = np.inf
-    between = (via <= DETOUR * S[:, :, None]).any(axis=2)
-    link = np.isfinite(S) & ~between
-    np.fill_diagonal(link, False)
-    link = link & link.T
-    # reconnect with the shortest pruned links (Kruskal)
-    ncomp, lab = connected_components(csr_matrix(link.astype(float)), directed=False)
-    if ncomp > 1:
-        cand = sorted(
-            (float(S[i, j]), i, j)
-            for i in range(n)
-            for j in range(i + 1, n)
-            if np.isfinite(S[i, j]) and not link[i, j]
-        )
-        for _, i, j in cand:
-            if lab[i] != lab[j]:
-                link[i, j] = link[j, i] = True
-                lab[lab == lab[j]] = lab[i]
-                ncomp -= 1
-                if ncomp == 1:
-                    break
-    if ncomp > 1:
-        msg = "The key nodes (anchors and zone centres) are not all reachable by road."
-        raise DesignError(msg)
-    # link lengths along the time-shortest road paths
-    rm_nodes = list(key_nodes)
-    _, pred = paths.shortest(rm, rm_nodes, predecessors=True)
-    assert pred is not None
-    link_m = np.full((n, n), np.inf)
-    for i in range(n):
-        for j in range(n):
-            if link[i, j]:
-                pth = paths.path_nodes(rm, pred[i], key_nodes[i], key_nodes[j])
-                link_m[i, j] = sum(
-                    _edge(G, rm, u, v)["length"] for u, v in zip(pth[:-1], pth[1:], strict=True)
-                )
-    st = scenario.stops
-    mean_spacing = (st.min_spacing_m + st.max_spacing_m) / 2.0
-    dwell_min = scenario.service.dwell_s / 60.0
-    travel = np.where(link, T / 60.0 + dwell_min * link_m / mean_spacing, np.inf)
-    np.fill_diagonal(travel, 0.0)
-    D = np.zeros((n, n))
-    zk = np.array(zone_key)
-    np.add.at(D, (zk[:, None].repeat(len(zk), 1), zk[None, :].repeat(len(zk), 0)), trips)
-    np.fill_diagonal(D, 0.0)
-    return KeyNetwork(
-        nodes=tuple(key_nodes),
-        labels=tuple("/".join(lab_) for lab_ in labels),
-        anchors=tuple(tuple(a) for a in anchors),
-        zone_key=tuple(zone_key),
-        time_s=T,
-        link=link,
-        link_m=link_m,
-        travel_min=travel,
-        demand=D,
-        sp_seconds=sp_s,
-    )
-
-
-def _edge(G: nx.MultiDiGraph, rm: paths.RoadMatrix, u: int, v: int) -> dict[str, Any]:
-    return G.edges[u, v, rm.edge_key[(u, v)]]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -671,7 +238,7 @@ def _walk(G: nx.MultiDiGraph, rm: paths.RoadMatrix, nodes: Sequence[int]) -> _Wa
     u0 = nodes[0]
     pts: list[tuple[float, float, float]] = [(0.0, G.nodes[u0]["y"], G.nodes[u0]["x"])]
     for u, v in zip(nodes[:-1], nodes[1:], strict=True):
-        d = _edge(G, rm, u, v)
+        d = edge_data(G, rm, u, v)
         length = float(d["length"])
         geom = d.get("geometry")
         if geom is not None:
@@ -695,108 +262,6 @@ def _walk(G: nx.MultiDiGraph, rm: paths.RoadMatrix, nodes: Sequence[int]) -> _Wa
 
 
 # ------------------------------------------------------------------------------------------------
-# KPIs
-
-
-def _vehicle_hours(cycles_s: Sequence[int], scenario: Scenario) -> float:
-    """Vehicle-hours per weekday: buses needed by the headway of each minute's period."""
-    sv = scenario.service
-    try:
-        day = sv.day("weekday")
-    except KeyError:
-        return 0.0
-    total_min = 0.0
-    for t in range(day.start_s, day.end_s, 60):
-        hw = day.headway(sv.period_at(t))
-        total_min += sum(math.ceil(c / (hw * 60.0)) for c in cycles_s)
-    return total_min / 60.0
-
-
-def design_kpis(
-    routes: Sequence[Route],
-    stops: Sequence[Stop],
-    scenario: Scenario,
-    *,
-    method: str,
-    objective: float,
-    evaluation: evaluate.NetworkEvaluation,
-    coverage: float,
-    coverage_by_district: tuple[tuple[int, int, int], ...] = (),
-) -> DesignKPIs:
-    """Figures of a design.
-
-    Per route: one-way length (mean of the directions), one-way time incl. a dwell of
-    ``service.dwell_s`` at every intermediate stop (mean of the directions), cycle time (both
-    directions plus two layovers of ``service.layover_min``) and distinct stops. Network: ATT
-    and d0/d1/d2/dun from ``evaluation`` (:func:`shuttle.evaluate.evaluate_network` of the built
-    routes and stops; ``dun`` is rounded so that the four shares add up to 100); vehicle-hours per
-    weekday = sum over routes and minutes of the weekday span of ``ceil(cycle / headway of that
-    minute's period)`` / 60; ``objective`` and ``coverage`` as given.
-
-    Parameters
-    ----------
-    routes, stops
-        The built network.
-    scenario
-        Supplies the dwell, layover and headways.
-    method, objective
-        The design method and the value it minimised.
-    evaluation
-        Passenger figures of the network.
-    coverage, coverage_by_district
-        Population share within the stop catchment, overall and per district.
-
-    Returns
-    -------
-    DesignKPIs
-        The figures, rounded for stable output.
-    """
-    sv = scenario.service
-    rk = []
-    cycles = []
-    for r in routes:
-        ones = [p.run_time_s + sv.dwell_s * max(0, len(p.stop_ids) - 2) for p in r.patterns]
-        cycle = sum(ones) + (2 if len(r.patterns) > 1 else 1) * round(sv.layover_min * 60)
-        cycles.append(cycle)
-        ids = {s for p in r.patterns for s in p.stop_ids}
-        rk.append(
-            RouteKPI(
-                route_id=r.route_id,
-                length_m=round(sum(p.length_m for p in r.patterns) / len(r.patterns), 1),
-                one_way_s=round(sum(ones) / len(ones)),
-                cycle_s=int(cycle),
-                stops=len(ids),
-            )
-        )
-    del stops
-    att = evaluation.att_min
-    return DesignKPIs(
-        method=method,
-        objective=round(float(objective), 6),
-        att_min=round(float(att), 3),
-        d0=round(evaluation.d0, 4),
-        d1=round(evaluation.d1, 4),
-        d2=round(evaluation.d2, 4),
-        dun=round(
-            max(
-                0.0,
-                100.0 - round(evaluation.d0, 4) - round(evaluation.d1, 4) - round(evaluation.d2, 4),
-            ),
-            4,
-        ),
-        vehicle_hours=round(_vehicle_hours(cycles, scenario), 2),
-        coverage=round(float(coverage), 5),
-        routes=tuple(rk),
-        coverage_by_district=coverage_by_district,
-        walk_min=round(float(evaluation.walk_min), 3),
-        wait_min=round(float(evaluation.wait_min), 3),
-        in_vehicle_min=round(float(evaluation.in_vehicle_min), 3),
-        transfer_min=round(float(evaluation.transfer_min), 3),
-        access_pct=round(float(evaluation.access_pct), 4),
-    )
-
-
-# ------------------------------------------------------------------------------------------------
 # the designer
 
 
@@ -805,6 +270,7 @@ class _Built:
     routes: tuple[Route, ...]
     stops: dict[str, Stop]
     bad: tuple[str, ...]  # bound violations of the expanded routes
+    facts: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # RouteKPI extras
 
 
 def _check_settings(scenario: Scenario, method: str) -> None:
@@ -894,8 +360,12 @@ def design_network(
 
     places = tuple(places_mod.resolve_places(scenario))
     G = shuttle_graph(G, ds.avoid_classes)
-    rm = paths.road_matrix(G, "travel_time")
-    snap = _Snapper.build(G, rm)
+    bus_stops = stops_mod.read_bus_stops(scenario)
+    named = resolve_terminals(scenario, bus_stops)
+    Gb = bus_graph(G, scenario, [(la, lo) for _, la, lo in named])
+    rm = paths.road_matrix(Gb, "travel_time")
+    router = TurnRouter(Gb, max_turn_deg=ds.max_turn_deg)
+    snap = Snapper.build(Gb, rm, router)
     for p in places:  # off-network anchors fail before the (slower) demand model
         x, y = geo.to_metric_xy(p.lon, p.lat)
         _, d = snap.nearest_any(np.array([float(x), float(y)]))
@@ -908,16 +378,20 @@ def design_network(
     dem = demand_mod.build_demand(G, scenario, places)
     zones = tuple(dem.zones)
     trips = np.asarray(dem.trips, dtype=float)
-    router = UTurnFreeRouter(G, rm)
-    index = stops_mod.build_stop_index(
-        G, stops_mod.read_bus_stops(scenario), landmarks=places_mod.landmarks(scenario)
+    ctx = _Ctx(
+        G=Gb,
+        rm=rm,
+        rm_len=paths.road_matrix(Gb, "length"),
+        router=router,
+        index=stops_mod.build_stop_index(Gb, bus_stops, landmarks=places_mod.landmarks(scenario)),
+        terminals=find_terminals(Gb, named, bus_stops),
     )
     step(progress, stage, 1, 5)
     cnodes = tuple(int(v) for v in dem.centroid_nodes)
     failure: DesignError | None = None
     for radius in MERGE_RADII_M:
         kn = key_network(
-            G, rm, scenario, places, zones, trips, cnodes, snapper=snap, merge_radius_m=radius
+            Gb, rm, scenario, places, zones, trips, cnodes, snapper=snap, merge_radius_m=radius
         )
         log.info(
             "key network (merge radius %.0f m): %d key nodes, %d links, %.0f trips/day",
@@ -927,9 +401,7 @@ def design_network(
             kn.demand.sum(),
         )
         try:
-            problem, key_routes, built = _solve(
-                G, rm, router, kn, places, index, scenario, method, progress
-            )
+            problem, key_routes, built = _solve(ctx, kn, places, scenario, method, progress)
             break
         except _Infeasible as e:
             failure = e.error
@@ -978,6 +450,7 @@ def design_network(
         evaluation=net_ev,
         coverage=share,
         coverage_by_district=tuple((int(a), int(b), int(c)) for a, b, c in by_gu),
+        facts=built.facts,
     )
     step(progress, stage, 5, 5)
     log.info(
@@ -1087,12 +560,9 @@ class _Infeasible(Exception):
 
 
 def _solve(
-    G: nx.MultiDiGraph,
-    rm: paths.RoadMatrix,
-    router: UTurnFreeRouter,
+    ctx: _Ctx,
     kn: KeyNetwork,
     places: Sequence[Place],
-    index: Any,
     scenario: Scenario,
     method: str,
     progress: ProgressFn | None,
@@ -1125,7 +595,9 @@ def _solve(
         )
         raise DesignError(msg)
 
-    cap_cycle = (ds.max_cycle_min - 2 * scenario.service.layover_min) / 2.0
+    # one way at the slowest period's run-time factor (the link times are free-flow + dwell)
+    factor = runtime.slowest_factor(scenario.service)
+    cap_cycle = (ds.max_cycle_min - 2 * scenario.service.layover_min) / 2.0 / factor
     lk = kn.link & np.isfinite(kn.travel_min)
     pace = float(kn.travel_min[lk].sum() / (kn.link_m[lk].sum() / 1000.0))  # min per km
     cap = min(cap_cycle, ds.max_route_km * pace)
@@ -1170,7 +642,10 @@ def _solve(
             )
         except DesignError as e:
             raise _Infeasible(e) from e
-        built = _build_routes(G, rm, router, kn, key_routes, places, index, scenario)
+        try:
+            built = _build_routes(ctx, kn, key_routes, places, scenario)
+        except DesignError as e:  # a route with no turn-bounded closed walk
+            built = _Built(routes=(), stops={}, bad=(str(e),))
         if not built.bad:
             break
         log.info("attempt %d: %s; tightening the cap %.1f min", attempt + 1, built.bad[0], cap)
@@ -1183,49 +658,407 @@ def _solve(
     return problem, key_routes, built
 
 
-def _build_routes(
+@dataclass(frozen=True, slots=True)
+class Terminal:
+    """A place where a route may end and turn: a scenario terminal or a Seoul garage/terminus."""
+
+    name_ko: str
+    lat: float
+    lon: float
+    node: int  # node of the bus-road graph it is reached at
+    named: bool  # listed in the scenario's [[terminals]] (preferred over found ones)
+
+
+def terminal_stops(bus_stops: Sequence[Any]) -> list[Any]:
+    """Seoul bus stops at a terminal or garage: names with a word of :data:`TERMINAL_WORDS`
+    (village-bus stops left out)."""
+    return [
+        b
+        for b in bus_stops
+        if any(w in b.name_ko for w in TERMINAL_WORDS) and b.kind not in VILLAGE_KINDS
+    ]
+
+
+def resolve_terminals(
+    scenario: Scenario, bus_stops: Sequence[Any]
+) -> list[tuple[str, float, float]]:
+    """Scenario ``[[terminals]]`` as ``(name, lat, lon)``: by position, ARS or stop name.
+
+    Raises
+    ------
+    ConfigError
+        If a terminal names an ARS or a name no bus stop has.
+    """
+    fname = scenario.source_file or "the scenario"
+    out = []
+    for i, t in enumerate(scenario.terminals):
+        if t.lat is not None and t.lon is not None:
+            out.append((t.name, float(t.lat), float(t.lon)))
+            continue
+        if t.ars is not None:
+            hits = [b for b in bus_stops if b.ars == t.ars.zfill(5) or b.ars == t.ars]
+            what = f"ars {t.ars!r}"
+        else:
+            hits = sorted((b for b in bus_stops if t.name in b.name_ko), key=lambda b: b.ars)
+            what = f"name {t.name!r}"
+        if not hits:
+            msg = f"{fname}: terminals[{i}]: no bus stop in the study area has {what}."
+            raise ConfigError(msg)
+        out.append((t.name, float(hits[0].lat), float(hits[0].lon)))
+    return out
+
+
+def bus_graph(
+    G: nx.MultiDiGraph, scenario: Scenario, access: Sequence[tuple[float, float]] = ()
+) -> nx.MultiDiGraph:
+    """The roads a full-size bus route runs on: ``design.bus_classes`` (largest strong component).
+
+    Minor streets are added only within ``design.minor_access_m`` of the ``access`` points
+    ``(lat, lon)`` (the scenario's terminals).
+
+    Raises
+    ------
+    DesignError
+        If no road of those classes is left.
+    """
+    ds = scenario.design
+    bus = set(ds.bus_classes) - set(ds.avoid_classes)
+    reach = ds.minor_access_m
+    pts = (
+        np.array([geo.to_metric_xy(lon, lat) for lat, lon in access], dtype=float)
+        if access and reach > 0
+        else None
+    )
+    tree = cKDTree(pts) if pts is not None else None
+    keep = []
+    for u, v, k, d in G.edges(keys=True, data=True):
+        c = roads.road_class(d)
+        if c in bus:
+            keep.append((u, v, k))
+        elif c == "minor" and tree is not None:
+            xy = node_xy(G, [u, v])
+            if (tree.query(xy)[0] <= reach).all():
+                keep.append((u, v, k))
+    H = G.edge_subgraph(keep)
+    comps = list(nx.strongly_connected_components(H)) if keep else []
+    if not comps:
+        fname = scenario.source_file or "the scenario"
+        msg = f"{fname}: design.bus_classes {sorted(bus)}: no such road in the graph."
+        raise DesignError(msg)
+    big = max(comps, key=lambda c: (len(c), -min(c)))
+    out = H.subgraph(big).copy()
+    log.info("bus graph: %d nodes, %d edges", out.number_of_nodes(), out.number_of_edges())
+    return out
+
+
+def find_terminals(
+    G: nx.MultiDiGraph,
+    named: Sequence[tuple[str, float, float]],
+    bus_stops: Sequence[Any],
+    snap_m: float = 150.0,
+) -> tuple[Terminal, ...]:
+    """Terminals on the bus graph: the scenario's, then Seoul's garage and terminus stops.
+
+    A place farther than ``snap_m`` from every graph node is left out (a garage on a side road
+    the bus graph does not reach), one terminal per node, the scenario's first.
+    """
+    nodes = np.array(sorted(G.nodes), dtype=np.int64)
+    tree = cKDTree(node_xy(G, nodes))
+    out: dict[int, Terminal] = {}
+    cands = [(n, la, lo, True) for n, la, lo in named]
+    cands += [
+        (b.name_ko, b.lat, b.lon, False)
+        for b in sorted(terminal_stops(bus_stops), key=lambda b: b.ars)
+    ]
+    for name, lat, lon, is_named in cands:
+        d, i = tree.query(np.array(geo.to_metric_xy(lon, lat), dtype=float))
+        if d > snap_m and not is_named:
+            continue
+        node = int(nodes[i])
+        if node not in out:
+            out[node] = Terminal(name, float(lat), float(lon), node, is_named)
+    return tuple(sorted(out.values(), key=lambda t: (not t.named, t.name_ko, t.node)))
+
+
+@dataclass(frozen=True, eq=False)
+class _Ctx:
+    """What route building needs besides the key network."""
+
+    G: nx.MultiDiGraph  # the bus graph
+    rm: paths.RoadMatrix  # travel time on it
+    rm_len: paths.RoadMatrix  # length on it
+    router: TurnRouter
+    index: Any  # stop index
+    terminals: tuple[Terminal, ...]
+
+
+def _end_terminal(ctx: _Ctx, node: int, others: Sequence[int]) -> Terminal | None:
+    """The terminal a route end at ``node`` moves to (scenario ones first), if one is in reach."""
+    if not ctx.terminals:
+        return None
+    xy = node_xy(ctx.G, [node])[0]
+    best: tuple[bool, float, Terminal] | None = None
+    for t in ctx.terminals:
+        if t.node in others and t.node != node:
+            continue
+        if ctx.router.turnaround_s(t.node, TURNAROUND_LIMIT_S) > TURNAROUND_LIMIT_S:
+            continue
+        d = float(np.hypot(*(np.array(geo.to_metric_xy(t.lon, t.lat), dtype=float) - xy)))
+        if d <= TERMINAL_REACH_M and (best is None or (not t.named, d) < (not best[0], best[1])):
+            best = (t.named, d, t)
+    return None if best is None else best[2]
+
+
+def _shift(ps: Any, d_m: float, e_i: int, *, terminal: bool) -> Any:
+    return dataclasses.replace(
+        ps, dist_m=round(ps.dist_m + d_m, 2), edge_index=ps.edge_index + e_i, terminal=terminal
+    )
+
+
+def _join(
     G: nx.MultiDiGraph,
     rm: paths.RoadMatrix,
-    router: UTurnFreeRouter,
+    prev: tuple[list[int], list[Any]],
+    nxt: tuple[list[int], list[Any]],
+    reach_m: float = JOIN_REACH_M,
+) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
+    """Join two consecutive directions at one shared terminal stop.
+
+    Each is ``(node path, path stops)``, split by the router halfway round the turnaround. The
+    shared stop is one of the next direction's stops within ``reach_m`` of its start (the
+    previous direction drives on to it) or one of the previous direction's within ``reach_m``
+    of its end (the next one starts back there). The first join, nearest the split, that
+    drives no road segment twice within a direction is kept, else the one with the fewest.
+    """
+    cands = []
+    nd = [float(p.dist_m) for p in nxt[1]]
+    pd = [float(p.dist_m) for p in prev[1]]
+    plen = float(_cum_m(G, rm, prev[0])[-1])
+    for j, d in enumerate(nd[:-1]):
+        if j == 0 or d <= reach_m:
+            cands.append((d, 0, j))
+    for j in range(len(pd) - 1, 0, -1):
+        if j == len(pd) - 1 or plen - pd[j] <= reach_m:
+            cands.append((plen - pd[j], 1, j))
+    best = None
+    for _, kind, j in sorted(cands):
+        got = (
+            _join_at_next(G, rm, prev, nxt, j) if kind == 0 else _join_at_prev(G, rm, prev, nxt, j)
+        )
+        if len(got[0][1]) < 2 or len(got[1][1]) < 2:
+            continue
+        rep = _repeats(got[0][0]) + _repeats(got[1][0])
+        if best is None or rep < best[0]:
+            best = (rep, got)
+        if rep == 0:
+            break
+    if best is None or best[0] > 0:
+        # no stop near the split that keeps both directions clean: a new stop at the split
+        f = _split_stop(G, rm, nxt[0])
+        rest = [p for p in nxt[1][1:] if p.dist_m >= SPLIT_STOP_GAP_M]
+        if nxt[1][0].dist_m >= SPLIT_STOP_GAP_M:
+            rest.insert(0, dataclasses.replace(nxt[1][0], terminal=False))
+        got = _join_at_next(G, rm, prev, (nxt[0], [f, *rest]), 0)
+        rep = _repeats(got[0][0]) + _repeats(got[1][0])
+        if best is None or rep < best[0]:
+            best = (rep, got)
+    return best[1]
+
+
+def _split_stop(G: nx.MultiDiGraph, rm: paths.RoadMatrix, path: Sequence[int]) -> Any:
+    """A new terminal stop at the first node of ``path`` (named after its road + 회차지)."""
+    from . import stops as stops_mod
+
+    u = int(path[0])
+    road = roads.road_name(edge_data(G, rm, u, int(path[1])))
+    lat, lon = float(G.nodes[u]["y"]), float(G.nodes[u]["x"])
+    return stops_mod.PathStop(
+        dist_m=0.0,
+        lat=round(lat, 7),
+        lon=round(lon, 7),
+        node=u,
+        ars=None,
+        name_ko=f"{road} 회차지" if road else "회차지",
+        edge_index=0,
+        terminal=True,
+        road_ko=road,
+    )
+
+
+def _cum_m(G: nx.MultiDiGraph, rm: paths.RoadMatrix, path: Sequence[int]) -> np.ndarray:
+    """Distance (metres, edge ``length``) of each node of a path from its first node."""
+    lengths = [
+        float(edge_data(G, rm, u, v)["length"]) for u, v in zip(path[:-1], path[1:], strict=True)
+    ]
+    return np.concatenate([[0.0], np.cumsum(lengths)])
+
+
+def _repeats(path: Sequence[int]) -> int:
+    segs = [frozenset(uv) for uv in zip(path[:-1], path[1:], strict=True)]
+    return len(segs) - len(set(segs))
+
+
+def _join_at_next(
+    G: nx.MultiDiGraph,
+    rm: paths.RoadMatrix,
+    prev: tuple[list[int], list[Any]],
+    nxt: tuple[list[int], list[Any]],
+    j: int,
+    keep_gap_m: float = 100.0,
+) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
+    """The previous direction drives on to the next one's stop ``j`` and ends there (its own
+    last stop stays when it is another stop at least ``keep_gap_m`` before); the next direction
+    starts at that stop."""
+    ppath, pstops = prev
+    npath, nstops = nxt
+    f = nstops[j]
+    i = int(f.edge_index)
+    plen = float(_cum_m(G, rm, ppath)[-1])
+    ncum = _cum_m(G, rm, npath)
+    last = _shift(f, plen, len(ppath) - 1, terminal=True)
+    keep = list(pstops[:-1])
+    own = pstops[-1]
+    # the next direction's stops before stop j stand on the way the previous one drives on
+    passed = [_shift(p, plen, len(ppath) - 1, terminal=False) for p in nstops[:j]]
+    nearest = passed[0].dist_m if passed else last.dist_m
+    if stops_id(own) != stops_id(f) and nearest - own.dist_m >= keep_gap_m:
+        keep.append(dataclasses.replace(own, terminal=False))
+    taken = {stops_id(p) for p in keep}
+    keep += [p for p in passed if stops_id(p) not in taken and stops_id(p) != stops_id(f)]
+    new_prev = (list(ppath) + list(npath[1 : i + 2]), [*keep, last])
+    off = -float(ncum[i])
+    new_next = (
+        list(npath[i:]),
+        [_shift(f, off, -i, terminal=True)]
+        + [_shift(p, off, -i, terminal=p.terminal) for p in nstops[j + 1 :]],
+    )
+    return new_prev, new_next
+
+
+def _join_at_prev(
+    G: nx.MultiDiGraph,
+    rm: paths.RoadMatrix,
+    prev: tuple[list[int], list[Any]],
+    nxt: tuple[list[int], list[Any]],
+    j: int,
+    keep_gap_m: float = 100.0,
+) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
+    """The previous direction ends at its stop ``j``; the next starts back there (its own first
+    stop stays when it is another stop at least ``keep_gap_m`` on)."""
+    ppath, pstops = prev
+    npath, nstops = nxt
+    own = pstops[j]
+    i = int(own.edge_index)
+    head = list(ppath[i:])
+    pcum = _cum_m(G, rm, ppath)
+    off = float(pcum[-1] - pcum[i])
+    first = _shift(own, -float(pcum[i]), -i, terminal=True)
+    # the previous direction's stops after stop j stand on the way the next one starts on
+    passed = [_shift(p, -float(pcum[i]), -i, terminal=False) for p in pstops[j + 1 :]]
+    rest = [_shift(p, off, len(head) - 1, terminal=p.terminal) for p in nstops]
+    # the next direction's own first stop stays when it is another stop far enough on
+    if stops_id(rest[0]) == stops_id(own) or rest[0].dist_m - first.dist_m < keep_gap_m:
+        rest = rest[1:]
+    else:
+        rest[0] = dataclasses.replace(rest[0], terminal=False)
+    taken = {stops_id(p) for p in rest} | {stops_id(own)}
+    rest = [p for p in passed if stops_id(p) not in taken] + rest
+    new_prev = (
+        list(ppath[: i + 2]),
+        [*pstops[:j], dataclasses.replace(own, terminal=True)],
+    )
+    return new_prev, (head + list(npath[1:]), [first, *rest])
+
+
+def stops_id(ps: Any) -> str:
+    """Stop id of a placed stop (:func:`shuttle.stops.stop_id_of`)."""
+    from . import stops as stops_mod
+
+    return stops_mod.stop_id_of(ps)
+
+
+def _detour(
+    ctx: _Ctx, pat: Pattern, places: Sequence[Place], served: Sequence[str]
+) -> tuple[float, str]:
+    """Detour ratio of a pattern and the served anchor off the shortest path that forces it."""
+    a, b = pat.node_path[0], pat.node_path[-1]
+    dist, pred = paths.shortest(ctx.rm_len, [a], predecessors=True)
+    sp = float(dist[0, ctx.rm_len.index[b]])
+    if not np.isfinite(sp) or sp <= 0:
+        return 1.0, ""
+    ratio = float(pat.length_m) / sp
+    assert pred is not None
+    sp_nodes = paths.path_nodes(ctx.rm_len, pred[0], a, b)
+    xy = node_xy(ctx.G, sp_nodes)
+    tree = cKDTree(xy)
+    forcing = ""
+    for p in places:
+        if p.name_ko not in served:
+            continue
+        d, _ = tree.query(np.array(geo.to_metric_xy(p.lon, p.lat), dtype=float))
+        if d > 300.0:
+            forcing = p.name_ko
+            break
+    return ratio, forcing
+
+
+def _build_routes(
+    ctx: _Ctx,
     kn: KeyNetwork,
     key_routes: Sequence[Sequence[int]],
     places: Sequence[Place],
-    index: Any,
     scenario: Scenario,
 ) -> _Built:
-    """Expand key-node routes to road paths, place stops and build the routes."""
+    """Expand key-node routes to closed turn-bounded road walks, place stops, build the routes."""
     from . import stops as stops_mod
 
+    G, rm, router = ctx.G, ctx.rm, ctx.router
     ds = scenario.design
     sv = scenario.service
-    # 1. road paths and stops per direction
-    legs: list[list[tuple[list[int], _Walk, tuple[Any, ...]]]] = []
+    legs: list[tuple[list[tuple[list[int], list[Any]]], tuple[tuple[str, str, float], ...]]] = []
     all_ps: list[Any] = []
     for kr in key_routes:
         anchor_places = tuple(places[a] for k in kr for a in kn.anchors[k])
-        dirs = []
-        for seq in (list(kr), list(reversed(kr))):
-            gnodes = [kn.nodes[k] for k in seq]
-            lim = (
-                3.0 * float(max(kn.time_s[a, b] for a, b in zip(seq[:-1], seq[1:], strict=True)))
-                + 600.0
-            )
-            path = router.route(gnodes, limit_s=lim, via_radius_m=VIA_RADIUS_M)
-            pstops = tuple(stops_mod.place_stops(G, path, index, scenario, anchors=anchor_places))
-            if len(pstops) < 2:
-                msg = f"A route got {len(pstops)} stop(s) on {len(path)} road nodes; need two."
-                raise DesignError(msg)
-            all_ps.extend(pstops)
-            dirs.append((path, _walk(G, rm, path), pstops))
-        legs.append(dirs)
+        gnodes = [int(kn.nodes[k]) for k in kr]
+        far = _end_terminal(ctx, gnodes[-1], gnodes)
+        near = _end_terminal(ctx, gnodes[0], gnodes)
+        if far is not None and far.node != gnodes[-1]:
+            gnodes.append(far.node)
+        if near is not None and near.node != gnodes[0]:
+            gnodes.insert(0, near.node)
+        lim = (
+            3.0 * float(max(kn.time_s[a, b] for a, b in zip(kr[:-1], kr[1:], strict=True))) + 900.0
+        )
+        cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim)
+        ends = tuple(
+            ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
+            for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
+        )
+        out_ps = list(
+            stops_mod.place_stops(G, cy.out_nodes, ctx.index, scenario, anchors=anchor_places)
+        )
+        back_ps = list(
+            stops_mod.place_stops(G, cy.back_nodes, ctx.index, scenario, anchors=anchor_places)
+        )
+        if len(out_ps) < 2 or len(back_ps) < 2:
+            msg = f"A route got too few stops on {len(cy.out_nodes)} road nodes; need two."
+            raise DesignError(msg)
+        # the terminal stops are shared: each direction ends at the next one's first stop
+        dir0, dir1 = (list(cy.out_nodes), out_ps), (list(cy.back_nodes), back_ps)
+        dir0, dir1 = _join(G, rm, dir0, dir1)
+        dir1, dir0 = _join(G, rm, dir1, dir0)
+        all_ps.extend(dir0[1])
+        all_ps.extend(dir1[1])
+        legs.append(([dir0, dir1], ends))
     merged = {s.stop_id: s for s in stops_mod.stops_from_path_stops(all_ps, scenario)}
-    # 2. patterns and routes
     routes: list[Route] = []
+    facts: dict[str, dict[str, Any]] = {}
     bad: list[str] = []
-    for r, dirs in enumerate(legs):
+    for r, (dirs, ends) in enumerate(legs):
         rid = f"R{r + 1}"
         pats: list[Pattern] = []
-        for direction, (path, wk, pstops) in enumerate(dirs):
+        for direction, (path, pstops) in enumerate(dirs):
+            wk = _walk(G, rm, path)
             ids = [stops_mod.stop_id_of(ps) for ps in pstops]
             dists = [float(ps.dist_m) for ps in pstops]
             d0, d1 = dists[0], dists[-1]
@@ -1247,179 +1080,51 @@ def _build_routes(
                     node_path=tuple(path),
                 )
             )
+        # the shared terminal stops: the same point in both shapes (interpolation and rounding
+        # along two paths may differ by 1e-6 degree)
+        a, b = pats
+        b = dataclasses.replace(b, shape=(a.shape[-1], *b.shape[1:-1], a.shape[0]))
+        pats = [a, b]
         s0 = merged[pats[0].stop_ids[0]]
         s1 = merged[pats[0].stop_ids[-1]]
         color = _route_color(r)
-        routes.append(
-            Route(
-                route_id=rid,
-                short_name=str(r + 1),
-                long_name_ko=f"{s0.name_ko}–{s1.name_ko}",
-                long_name_en=f"{s0.name_en} – {s1.name_en}",
-                color=color,
-                text_color=text_color_for(color),
-                patterns=tuple(pats),
-            )
+        route = Route(
+            route_id=rid,
+            short_name=str(r + 1),
+            long_name_ko=f"{s0.name_ko}–{s1.name_ko}",
+            long_name_en=f"{s0.name_en} – {s1.name_en}",
+            color=color,
+            text_color=text_color_for(color),
+            patterns=tuple(pats),
         )
+        routes.append(route)
+        km_cls, minor = route_facts(G, rm, pats)
+        served = sorted(
+            {str(merged[i].anchor) for p in pats for i in p.stop_ids if merged[i].anchor}
+        )
+        det = [_detour(ctx, p, places, served) for p in pats]
+        ratio, forcing = max(det)
+        facts[rid] = {
+            "km_by_class": km_cls,
+            "minor_uses": minor,
+            "detour_ratio": round(ratio, 3),
+            "detour_anchor": forcing if ratio > ds.max_detour_ratio else "",
+            "turnarounds": ends,
+        }
         km = max(p.length_m for p in pats) / 1000.0
         if km > ds.max_route_km + 1e-9:
             bad.append(f"Route {rid} is {km:.2f} km long, over design.max_route_km")
-        ones = [p.run_time_s + sv.dwell_s * max(0, len(p.stop_ids) - 2) for p in pats]
-        cyc = (sum(ones) + 2 * sv.layover_min * 60) / 60.0
+        cyc = runtime.cycle_time_s(route, sv) / 60.0
         if cyc > ds.max_cycle_min + 1e-9:
-            bad.append(f"Route {rid} takes {cyc:.1f} min per cycle, over design.max_cycle_min")
+            bad.append(
+                f"Route {rid} takes {cyc:.1f} min per cycle at the slowest period, over "
+                "design.max_cycle_min"
+            )
         if min(len(set(p.stop_ids)) for p in pats) < ds.min_stops:
             bad.append(f"Route {rid} has fewer than design.min_stops stops")
-    return _Built(routes=tuple(routes), stops=merged, bad=tuple(bad))
-
-
-# ------------------------------------------------------------------------------------------------
-# output
-
-
-def design_to_json(design: Design) -> dict[str, Any]:
-    """The route set as a JSON-ready dict.
-
-    Keys: ``method``, ``kpis`` (network figures), ``places``, ``stops`` (id, names, position,
-    ARS, district, anchor) and ``routes``: per route its id, names, colours, KPIs and per direction
-    the stop ids and names, run times, stop distances, length and the road node path.
-    """
-    k = design.kpis
-    rkpi = {r.route_id: r for r in k.routes}
-    stops = {s.stop_id: s for s in design.stops}
-    routes = []
-    for r in design.routes:
-        rk = rkpi.get(r.route_id)
-        routes.append(
-            {
-                "route_id": r.route_id,
-                "short_name": r.short_name,
-                "long_name_ko": r.long_name_ko,
-                "long_name_en": r.long_name_en,
-                "color": r.color,
-                "text_color": r.text_color,
-                "is_loop": r.is_loop,
-                "kpi": None
-                if rk is None
-                else {
-                    "length_m": rk.length_m,
-                    "one_way_s": rk.one_way_s,
-                    "cycle_s": rk.cycle_s,
-                    "stops": rk.stops,
-                },
-                "patterns": [
-                    {
-                        "direction_id": p.direction_id,
-                        "headsign_ko": p.headsign_ko,
-                        "headsign_en": p.headsign_en,
-                        "stop_ids": list(p.stop_ids),
-                        "stop_names_ko": [stops[s].name_ko for s in p.stop_ids],
-                        "stop_names_en": [stops[s].name_en for s in p.stop_ids],
-                        "run_times_s": list(p.run_times_s),
-                        "stop_dist_m": list(p.stop_dist_m),
-                        "length_m": p.length_m,
-                        "node_path": list(p.node_path),
-                    }
-                    for p in r.patterns
-                ],
-            }
-        )
-    return {
-        "method": k.method,
-        "kpis": {
-            "objective": k.objective,
-            "att_min": k.att_min,
-            "d0": k.d0,
-            "d1": k.d1,
-            "d2": k.d2,
-            "dun": k.dun,
-            "vehicle_hours": k.vehicle_hours,
-            "coverage": k.coverage,
-            "coverage_by_district": [list(row) for row in k.coverage_by_district],
-        },
-        "places": [
-            {
-                "name_ko": p.name_ko,
-                "name_en": p.name_en,
-                "kind": p.kind,
-                "lat": p.lat,
-                "lon": p.lon,
-                "district": p.district,
-            }
-            for p in design.places
-        ],
-        "stops": [
-            {
-                "stop_id": s.stop_id,
-                "name_ko": s.name_ko,
-                "name_en": s.name_en,
-                "lat": s.lat,
-                "lon": s.lon,
-                "node": s.node,
-                "ars": s.ars,
-                "district": s.district,
-                "anchor": s.anchor,
-            }
-            for s in design.stops
-        ],
-        "routes": routes,
-    }
-
-
-def design_to_geojson(design: Design) -> dict[str, Any]:
-    """The route set as a GeoJSON FeatureCollection (lon/lat, RFC 7946).
-
-    One LineString per route direction (properties: route id, names, colour, direction,
-    headsign, length, run time, stop count) and one Point per stop (properties: id, names, ARS,
-    district, anchor and the routes serving it).
-    """
-    feats: list[dict[str, Any]] = []
-    serving: dict[str, list[str]] = {}
-    for r in design.routes:
-        for p in r.patterns:
-            for s in p.stop_ids:
-                lst = serving.setdefault(s, [])
-                if r.route_id not in lst:
-                    lst.append(r.route_id)
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "LineString",
-                        "coordinates": [[lon, lat] for lat, lon in p.shape],
-                    },
-                    "properties": {
-                        "kind": "route",
-                        "route_id": r.route_id,
-                        "short_name": r.short_name,
-                        "long_name_ko": r.long_name_ko,
-                        "long_name_en": r.long_name_en,
-                        "color": f"#{r.color}",
-                        "text_color": f"#{r.text_color}",
-                        "direction_id": p.direction_id,
-                        "headsign_ko": p.headsign_ko,
-                        "headsign_en": p.headsign_en,
-                        "length_m": p.length_m,
-                        "run_time_s": p.run_time_s,
-                        "stops": len(p.stop_ids),
-                    },
-                }
+        if ratio > ds.max_detour_ratio + 1e-9 and not forcing:
+            bad.append(
+                f"Route {rid} drives {ratio:.2f} times the shortest road path between its ends, "
+                "over design.max_detour_ratio"
             )
-    for st in design.stops:
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [st.lon, st.lat]},
-                "properties": {
-                    "kind": "stop",
-                    "stop_id": st.stop_id,
-                    "name_ko": st.name_ko,
-                    "name_en": st.name_en,
-                    "ars": st.ars,
-                    "district": st.district,
-                    "anchor": st.anchor,
-                    "routes": sorted(serving.get(st.stop_id, [])),
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": feats}
+    return _Built(routes=tuple(routes), stops=merged, bad=tuple(bad), facts=facts)

@@ -22,9 +22,11 @@ edge                    cost                                              compon
 ======================  ================================================  ====================
 source -> board hub     walk to every stop within :data:`ACCESS_RADIUS_M` walk
 alight hub -> sink      walk from every stop within :data:`ACCESS_RADIUS_M` walk
-board hub -> departure  half the weekday off-peak headway + the transfer  wait, transfer
-                        penalty (``design.transfer_penalty_min``)
-departure -> arrival    ``run_times_s`` of the pattern                    in-vehicle
+board hub -> departure  half the route's headway in the evaluated period   wait, transfer
+                        + the transfer penalty
+                        (``design.transfer_penalty_min``)
+departure -> arrival    run time in the evaluated period                  in-vehicle
+                        (:func:`shuttle.runtime.stop_times`)
 arrival -> departure    ``service.dwell_s`` (staying on through a stop)   in-vehicle
 arrival -> alight hub   0                                                 --
 alight -> board hub     0 at the same stop; a walk to every other stop    walk
@@ -36,8 +38,15 @@ Walks are crow-fly distances (EPSG:5179) times :data:`WALK_DETOUR` at ``design.w
 The split hubs allow one walk between two rides and forbid trips on foot only or chains of
 transfer walks; the split pattern nodes forbid boarding and alighting at the same stop. Dwell is
 counted at the intermediate stops a passenger rides through (as in the routes' one-way times of
-:func:`shuttle.design.design_kpis`), not at the boarding or alighting stop. Run times are the
-free-flow times of the patterns.
+:func:`shuttle.design.design_kpis`), not at the boarding or alighting stop.
+
+Period
+    One evaluation is for one day type and period (default weekday off-peak): run times are the
+    patterns' free-flow times times that period's factor, with dwell, exactly as the timetable's
+    stop times (:mod:`shuttle.runtime`); the wait is half the headway each route actually runs in
+    that period (``headways_min``: route id -> minutes, e.g. from the timetable's fleet rows after
+    the fleet cap; default the scenario's headway of that day and period).
+    :func:`period_figures` evaluates several periods from the timetable's fleet rows.
 
 Conventions (as :mod:`shuttle.utrp`): the transfer penalty is paid per boarding and the first
 one is subtracted afterwards (its wait is kept: every passenger waits for the first bus), so
@@ -66,10 +75,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from . import geo
+from . import geo, runtime
 from .config import Scenario
 from .errors import DesignError
-from .model import Route, Stop
+from .model import FleetRow, PeriodFigures, Route, Stop
 
 __all__ = [
     "ACCESS_RADIUS_M",
@@ -79,6 +88,7 @@ __all__ = [
     "NetworkEvaluation",
     "evaluate_network",
     "half_headway_min",
+    "period_figures",
     "zone_points",
 ]
 
@@ -152,10 +162,13 @@ class NetworkEvaluation:
         }
 
 
-def half_headway_min(scenario: Scenario) -> float:
-    """Expected wait for a bus, minutes: half the weekday off-peak headway (0 if not run)."""
+def half_headway_min(scenario: Scenario, day: str = "weekday", period: str = "offpeak") -> float:
+    """Expected wait for a bus, minutes: half the scenario's headway (0 if not run).
+
+    The default is the weekday off-peak headway.
+    """
     try:
-        return scenario.service.day("weekday").headway("offpeak") / 2.0
+        return scenario.service.day(day).headway(period) / 2.0
     except KeyError:
         return 0.0
 
@@ -253,6 +266,10 @@ def evaluate_network(
     zones: Sequence[Any],
     trips: np.ndarray,
     scenario: Scenario,
+    *,
+    day: str = "weekday",
+    period: str = "offpeak",
+    headways_min: dict[str, float] | None = None,
 ) -> NetworkEvaluation:
     """Evaluate a built route network for the zone-to-zone demand (see the module docstring).
 
@@ -268,7 +285,12 @@ def evaluate_network(
         ``(z, z)`` trips per day in the order of ``zones``; the diagonal is ignored.
     scenario
         Supplies ``design.transfer_penalty_min``, ``design.walk_speed_kmh``,
-        ``service.dwell_s`` and the weekday off-peak headway.
+        ``service.dwell_s``, the period's run-time factor and the default headways.
+    day, period
+        The day type and period evaluated (default weekday off-peak).
+    headways_min
+        Route id -> headway (minutes) run in that period; routes not named (or ``None``) use
+        the scenario's headway of ``day`` and ``period``.
 
     Returns
     -------
@@ -292,7 +314,9 @@ def evaluate_network(
     ds, sv = scenario.design, scenario.service
     speed = ds.walk_speed_kmh * 1000.0 / 60.0  # metres per minute
     pen = float(ds.transfer_penalty_min)
-    wait = half_headway_min(scenario)
+    wait_default = half_headway_min(scenario, day, period)
+    heads = headways_min or {}
+    factor = sv.time_factor(period)
     dwell = sv.dwell_s / 60.0
 
     st = sorted(stops, key=lambda s: s.stop_id)
@@ -313,7 +337,9 @@ def evaluate_network(
             dep = nxt + np.arange(n - 1)  # dep[i]: leaving stop i, i = 0..n-2
             arr = nxt + n - 1 + np.arange(n - 1)  # arr[i]: reaching stop i + 1
             nxt += 2 * (n - 1)
-            run = np.asarray(p.run_times_s, dtype=float) / 60.0
+            t_arr, t_dep = runtime.stop_times(p.run_times_s, 0, factor, sv.dwell_s)
+            run = (np.asarray(t_arr[1:], dtype=float) - np.asarray(t_dep[:-1])) / 60.0
+            wait = heads[r.route_id] / 2.0 if r.route_id in heads else wait_default
             E.add(dep, arr, ivt=run)
             E.add(arr[:-1], dep[1:], ivt=dwell)  # stay on through stops 1..n-2
             E.add(bh0 + sp[:-1], dep, wait=wait, board=True)
@@ -413,3 +439,56 @@ def evaluate_network(
         time_min=time_min,
         transfers=transfers,
     )
+
+
+def period_figures(
+    routes: Sequence[Route],
+    stops: Sequence[Stop],
+    zones: Sequence[Any],
+    trips: np.ndarray,
+    scenario: Scenario,
+    fleet: Sequence[FleetRow],
+    periods: Sequence[tuple[str, str]] = (("weekday", "peak"), ("weekday", "offpeak")),
+) -> tuple[PeriodFigures, ...]:
+    """Evaluate the network in each ``(day type, period)`` with the headways the timetable runs.
+
+    Parameters
+    ----------
+    routes, stops, zones, trips, scenario
+        As for :func:`evaluate_network`.
+    fleet
+        The timetable's fleet rows: ``headways_min`` of each route and day type (widened by the
+        fleet cap where it had to be).
+    periods
+        The day types and periods to evaluate; a pair the timetable does not run is skipped.
+
+    Returns
+    -------
+    tuple of PeriodFigures
+        One row per evaluated pair, in the order given; figures rounded as the design's KPIs.
+    """
+    out = []
+    for day, period in periods:
+        rows = [f for f in fleet if f.service_id == day]
+        if not rows:
+            continue
+        heads = {f.route_id: dict(f.headways_min)[period] for f in rows}
+        ev = evaluate_network(
+            routes, stops, zones, trips, scenario, day=day, period=period, headways_min=heads
+        )
+        out.append(
+            PeriodFigures(
+                service_id=day,
+                period=period,
+                att_min=round(float(ev.att_min), 3),
+                walk_min=round(float(ev.walk_min), 3),
+                wait_min=round(float(ev.wait_min), 3),
+                in_vehicle_min=round(float(ev.in_vehicle_min), 3),
+                transfer_min=round(float(ev.transfer_min), 3),
+                d0=round(ev.d0, 4),
+                d1=round(ev.d1, 4),
+                d2=round(ev.d2, 4),
+                dun=round(ev.dun, 4),
+            )
+        )
+    return tuple(out)

@@ -4,16 +4,18 @@ For one period, :func:`choose_headways` sets each route's headway in three steps
 
 1. Policy: start every route at the widest allowed headway that is no wider than the policy
    headway (the service standard a rider is promised, e.g. 20 minutes).
-2. Capacity: assign the demand (a callback, :mod:`shuttle.passengers` in the planner) and narrow
-   any route whose maximum hourly load exceeds ``capacity x target load factor x buses per hour``
-   to the widest allowed headway that carries it; repeat until the loads are carried (the
-   assignment shifts riders towards routes that become more frequent).
-3. Budget: the buses a route needs are ``ceil(cycle / headway)``. If the routes need more than the
-   budget the plan is infeasible (:class:`~shuttle.errors.DesignError`: a budget never buys a
-   plan with headways wider than the policy). Spare buses go, one step at a time, to the route
-   where they cut passenger time most per bus: the saving of narrowing a route from ``h`` to ``h'``
-   is estimated as its boardings times the change in the mean wait, ``(h - h') / 2`` (Mohring's
-   rule), and confirmed by a new assignment before the next step.
+2. Budget: the buses a route needs are ``ceil(cycle / headway)``. If the routes need more than the
+   budget at the policy headways the plan is infeasible (:class:`BudgetError`: a budget never
+   buys a plan with headways wider than the policy).
+3. Capacity: assign the demand (a callback, :mod:`shuttle.passengers` in the planner); while a
+   route's maximum hourly load exceeds ``capacity x target load factor x buses per hour`` and the
+   budget has the buses, the most overloaded route gets the next narrower headway (the assignment
+   is rerun each time: riders move to routes that become more frequent). A load the budget cannot
+   carry is listed in ``FrequencyPlan.overloaded`` for the report.
+4. Spare buses go, one step at a time, to the route where they cut passenger time most per bus:
+   the saving of narrowing a route from ``h`` to ``h'`` is estimated as its boardings times the
+   change in the mean wait, ``(h - h') / 2`` (Mohring's rule), and confirmed by a new assignment
+   before the next step.
 
 Allowed headways are the scenario's steps (clock-face divisors of 60 minutes by default), so a
 timetable can repeat every hour.
@@ -63,6 +65,9 @@ class FrequencyPlan:
     budget: int
     passenger_hours: float
     decisions: tuple[str, ...]  # one line per change, in order
+    # (route, riders per hour at the busiest point, capacity per hour) where the budget cannot
+    # carry the load at the target load factor: flagged in the report, never hidden
+    overloaded: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def fleet(self) -> int:
@@ -127,36 +132,47 @@ def choose_headways(
     h = {r: ok[-1] for r in routes}
     decisions: list[str] = []
     ev = evaluate(h)
-    # capacity: narrow until every route carries its load
-    for _ in range(len(ok) * len(routes) + 1):
-        changed = False
-        for r in routes:
-            load = float(ev.max_load.get(r, 0.0))
-            need = [s for s in ok if load <= per_bus * 3600.0 / s + 1e-9]
-            if not need:
-                msg = (
-                    f"Route {r} carries {load:.0f} riders an hour at its busiest point, more than "
-                    f"the shortest headway of {ok[0] / 60:.0f} min can take at "
-                    f"{per_bus:.0f} riders per bus; split the route or add capacity."
-                )
-                raise DesignError(msg)
-            if need[-1] < h[r]:
-                decisions.append(
-                    f"{r}: {h[r] / 60:g} -> {need[-1] / 60:g} min for a load of {load:.0f}/h"
-                )
-                h[r] = need[-1]
-                changed = True
-        if not changed:
-            break
-        ev = evaluate(h)
     fleet = sum(_buses(cycle_s[r], h[r]) for r in routes)
     if fleet > fleet_budget:
         msg = (
             f"The {len(routes)} routes need {fleet} buses at the policy headway of "
-            f"{policy_headway_s / 60:.0f} min (and their loads), but the budget in {where} is "
-            f"{fleet_budget}; raise the budget or design fewer or shorter routes."
+            f"{policy_headway_s / 60:.0f} min, but the budget in {where} is {fleet_budget}; "
+            "raise the budget or design fewer or shorter routes."
         )
         raise BudgetError(msg, needed=fleet, budget=fleet_budget)
+
+    def capacity(r: str, hw: float) -> float:
+        return per_bus * 3600.0 / hw
+
+    # capacity first: the most overloaded route gets the next narrower headway the budget allows
+    for _ in range(len(ok) * len(routes)):
+        left = fleet_budget - sum(_buses(cycle_s[r], h[r]) for r in routes)
+        over = sorted(
+            (
+                (-float(ev.max_load.get(r, 0.0)) / capacity(r, h[r]), r)
+                for r in routes
+                if float(ev.max_load.get(r, 0.0)) > capacity(r, h[r]) + 1e-9
+            ),
+        )
+        moved = False
+        for _ratio, r in over:
+            narrower = [s for s in ok if s < h[r]]
+            if not narrower:
+                continue
+            h2 = narrower[-1]
+            if _buses(cycle_s[r], h2) - _buses(cycle_s[r], h[r]) > left:
+                continue
+            load = float(ev.max_load.get(r, 0.0))
+            decisions.append(
+                f"{r}: {h[r] / 60:g} -> {h2 / 60:g} min for a load of {load:.0f} riders/h "
+                f"(capacity {capacity(r, h[r]):.0f} -> {capacity(r, h2):.0f})"
+            )
+            h[r] = h2
+            ev = evaluate(h)
+            moved = True
+            break
+        if not moved:
+            break
     # spare buses: greatest estimated saving per extra bus, confirmed by a new assignment
     for _ in range(max_rounds):
         left = fleet_budget - sum(_buses(cycle_s[r], h[r]) for r in routes)
@@ -194,4 +210,9 @@ def choose_headways(
         budget=fleet_budget,
         passenger_hours=ev.passenger_hours,
         decisions=tuple(decisions),
+        overloaded=tuple(
+            (r, float(ev.max_load.get(r, 0.0)), capacity(r, h[r]))
+            for r in routes
+            if float(ev.max_load.get(r, 0.0)) > capacity(r, h[r]) + 1e-9
+        ),
     )

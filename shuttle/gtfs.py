@@ -3,8 +3,12 @@
 :func:`build_tables` turns a :class:`~shuttle.model.Plan` into sorted row lists, one
 :class:`Table` per GTFS file; :func:`feed_problems` checks our own invariants on them;
 :func:`write_feed` writes the zip atomically and byte-identically; :func:`validate_feed` runs the
-canonical GTFS rule set (the ``gtfs-validator`` package) and returns a
-:class:`ValidationSummary`.
+PyPI package ``gtfs-validator`` (0.1.2 when written; :func:`validator_version` reads the installed
+one) and returns a :class:`ValidationSummary`. That package is an independent pure-Python port,
+not made by MobilityData, of MobilityData's Java GTFS validator; it follows the rules, notice
+codes and severities of a pinned release of it (v8.0.1, recorded in its
+``data/canonical_notices.json``), so its verdict is that release's verdict, not the GTFS
+reference's own.
 
 Choices, documented here once:
 
@@ -25,6 +29,21 @@ Choices, documented here once:
   if neither passes the route colour is darkened until white text does.
 - ``feed_version`` is ``<start date>-<first 10 hex of SHA-256 over all other tables>``, so it
   changes exactly when the content does.
+- Calendar: :func:`shuttle.service_calendar.service_dates` (frozen public holidays, the
+  scenario's ``extra_holidays`` and ``no_service``).
+- Accessibility: ``trips.wheelchair_accessible`` is 1 when the scenario's ``[vehicle]`` is low
+  floor, else 2. ``stops.wheelchair_boarding`` is the stop's own value (``Stop.
+  wheelchair_boarding``), which is 0 (unknown) for every Seoul stop: the city's stop list
+  (OA-15067) has no accessibility field, and a low-floor bus does not make a kerb accessible, so
+  the feed never guesses 1.
+- Fares: GTFS-Fares v2 (``fare_media``, ``fare_products``, ``fare_leg_rules``,
+  ``fare_transfer_rules``) from :func:`shuttle.fares.fare_rows`; no Fares v1 files.
+- Validator warnings that are false positives on Korean text: ``mixed_case_recommended_field``
+  splits a value into words on non-letters and, when two or more words of two or more letters
+  (without digits) remain, wants one of them to mix upper and lower case; Hangul has no letter
+  case, so every such Korean name is flagged, e.g. ``route_long_name`` "신촌역–서대문구청"
+  (``tests/test_gtfs.py``). The names are left as they are (``tests/feedcheck.py`` accepts this
+  code only on Hangul text).
 - ``frequencies=True`` writes one template trip per route, day type, direction and run of equal
   headways (one period), with ``exact_times = 1`` (the schedule is exact) and ``end_time`` half a
   headway after the last start; such a feed has no ``block_id`` (blocks are not defined over
@@ -52,9 +71,10 @@ from pathlib import Path
 from . import geo
 from .colors import contrast_ratio
 from .errors import ExportError
+from .fares import FARE_FILES, fare_rows
 from .io import atomic_path
 from .model import Pattern, Plan, Stop, Trip
-from .timetable import service_dates
+from .service_calendar import service_dates
 
 __all__ = [
     "FEED_FILES",
@@ -69,6 +89,7 @@ __all__ = [
     "format_summary",
     "readable_colors",
     "validate_feed",
+    "validator_version",
     "write_feed",
 ]
 
@@ -84,15 +105,16 @@ FEED_FILES: tuple[str, ...] = (
     "frequencies.txt",
     "calendar.txt",
     "calendar_dates.txt",
+    *FARE_FILES,
     "shapes.txt",
     "feed_info.txt",
     "translations.txt",
 )
 TIMEZONE = "Asia/Seoul"
 FEED_LANG = "ko"
-STOP_TO_SHAPE_MAX_M = 20.0  # our own limit; the canonical validator warns at 100 m
+STOP_TO_SHAPE_MAX_M = 20.0  # our own limit; MobilityData's rules warn at 100 m
 MIN_CONTRAST = 4.5  # WCAG AA, normal text
-MIN_LUMA_DIFF = 72  # the canonical validator's route_color_contrast rule
+MIN_LUMA_DIFF = 72  # MobilityData's route_color_contrast rule
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _URL_RE = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 _COLOR_RE = re.compile(r"[0-9A-F]{6}")
@@ -146,6 +168,15 @@ def _date(d: dt.date) -> str:
 def _text(value: str | None, fallback: str = "") -> str:
     v = (value or "").strip()
     return v if v else fallback.strip()
+
+
+def _wheelchair_boarding(stop: Stop) -> str:
+    """GTFS ``wheelchair_boarding`` of a stop: its own value, else 0 (unknown), never a guess."""
+    v = stop.wheelchair_boarding
+    if v not in (0, 1, 2):
+        msg = f"Stop {stop.stop_id}: wheelchair_boarding {v!r} is not 0, 1 or 2."
+        raise ExportError(msg)
+    return str(v)
 
 
 def _luma601(hex6: str) -> int:
@@ -375,7 +406,7 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
         log.info("GTFS: %d stop(s) without trips left out: %s", len(unused), ", ".join(unused[:10]))
     tables["stops.txt"] = Table(
         "stops.txt",
-        ("stop_id", "stop_code", "stop_name", "stop_lat", "stop_lon"),
+        ("stop_id", "stop_code", "stop_name", "stop_lat", "stop_lon", "wheelchair_boarding"),
         tuple(
             (
                 sid,
@@ -383,6 +414,7 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
                 _text(stops[sid].name_ko, stops[sid].name_en),
                 _coord(stops[sid].lat),
                 _coord(stops[sid].lon),
+                _wheelchair_boarding(stops[sid]),
             )
             for sid in used_stops
         ),
@@ -435,6 +467,8 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
         "direction_id",
     )
     trip_cols += ("shape_id",) if frequencies else ("block_id", "shape_id")
+    trip_cols += ("wheelchair_accessible",)
+    accessible = "1" if sc.vehicle.low_floor else "2"
     trip_rows = []
     for t in feed_trips:
         p = pats[(t.route_id, t.direction_id)]
@@ -448,6 +482,7 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
         if not frequencies:
             row.append(t.block_id)
         row.append(shape_id[(t.route_id, t.direction_id)])
+        row.append(accessible)
         trip_rows.append(tuple(row))
     tables["trips.txt"] = Table("trips.txt", trip_cols, tuple(trip_rows))
 
@@ -533,6 +568,11 @@ def build_tables(plan: Plan, *, frequencies: bool = False) -> dict[str, Table]:
             )
         ),
     )
+
+    # fares (GTFS-Fares v2); a file without rows is left out
+    for name, (columns, rows) in fare_rows(sc.fares).items():
+        if rows:
+            tables[name] = Table(name, columns, tuple(sorted(rows)))
 
     # translations (English)
     tr: list[tuple[str, str, str, str, str, str]] = []
@@ -858,11 +898,11 @@ class NoticeCount:
 
 @dataclass(frozen=True, slots=True)
 class ValidationSummary:
-    """The canonical GTFS rule set's verdict on a feed."""
+    """The ``gtfs-validator`` package's verdict on a feed (MobilityData's rules)."""
 
     feed: str
     as_of: str  # YYYY-MM-DD the date-dependent rules were evaluated at
-    validator: str  # "gtfs-validator <version>"
+    validator: str  # "gtfs-validator <version> (PyPI), a port of MobilityData's ... <tag> rules"
     notices: tuple[NoticeCount, ...]  # sorted by severity (ERROR, WARNING, INFO) then code
     system_errors: tuple[NoticeCount, ...] = ()
 
@@ -926,6 +966,37 @@ def _notice_counts(entries: Iterable[dict[str, object]], samples: int) -> tuple[
     return tuple(sorted(out, key=lambda n: (_SEVERITY_ORDER.get(n.severity, 3), n.code)))
 
 
+def validator_version() -> tuple[str, str]:
+    """Return ``(package version, MobilityData rule release)`` of the installed validator.
+
+    For example ``("0.1.2", "v8.0.1")``: the PyPI ``gtfs-validator`` version and the tag of
+    MobilityData's Java validator whose rules it follows (``_meta.tag`` of its
+    ``data/canonical_notices.json``; ``"unknown"`` if the file is missing).
+
+    Raises
+    ------
+    ExportError
+        If the validator is not installed.
+    """
+    try:
+        from gtfs_validator import __version__ as gv_version
+    except ImportError as e:
+        msg = "Validating a feed needs the gtfs-validator package: pip install gtfs-validator."
+        raise ExportError(msg) from e
+    from importlib import resources
+
+    try:
+        meta = json.loads(
+            (resources.files("gtfs_validator") / "data" / "canonical_notices.json").read_text(
+                encoding="utf-8"
+            )
+        ).get("_meta", {})
+        tag = str(meta.get("tag") or "unknown")
+    except (OSError, ValueError, AttributeError):
+        tag = "unknown"
+    return str(gv_version), tag
+
+
 def validate_feed(
     path: str | os.PathLike[str],
     *,
@@ -933,7 +1004,7 @@ def validate_feed(
     country_code: str = "KR",
     samples: int = 5,
 ) -> ValidationSummary:
-    """Check a feed with the canonical GTFS rule set (the ``gtfs-validator`` package).
+    """Check a feed with the ``gtfs-validator`` package (MobilityData's rules, see module doc).
 
     Parameters
     ----------
@@ -962,7 +1033,6 @@ def validate_feed(
     if not p.is_file():
         raise ExportError(f"{p}: GTFS feed not found.")
     try:
-        from gtfs_validator import __version__ as gv_version
         from gtfs_validator import cli as gv_cli
     except ImportError as e:
         msg = "Validating a feed needs the gtfs-validator package: pip install gtfs-validator."
@@ -986,10 +1056,15 @@ def validate_feed(
     return ValidationSummary(
         feed=str(p),
         as_of=day.isoformat(),
-        validator=f"gtfs-validator {gv_version}",
+        validator=_validator_label(),
         notices=_notice_counts(report.get("notices", []), samples),
         system_errors=sys_notices,
     )
+
+
+def _validator_label() -> str:
+    version, tag = validator_version()
+    return f"gtfs-validator {version} (PyPI), a port of MobilityData's validator {tag} rules"
 
 
 def format_summary(summary: ValidationSummary) -> str:

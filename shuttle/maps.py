@@ -9,10 +9,23 @@ much as on a desktop:
   ARS number, the routes serving it and, per route direction and day type, the first and last bus
   and the headway of each period at that stop (derived from the timetable by
   :func:`stop_departures`);
+* a route page per route, as a rider knows it from Seoul's own route pages: its number and
+  name, then per direction the first and last bus and the headway of each period and day type at
+  its first stop, and its stops in order (Korean name first, English second, the ARS number and
+  the other routes to change to). It opens from the legend, from a tap on the route line, or from
+  the address (``#route=R1``, with ``&en`` for English); on a phone it is a sheet over the lower
+  half of the screen and the map fits the route into the upper half. A tap on a stop shows it on
+  the map. Expected busyness per route has its place in the page data (``busy``), left empty
+  until a ridership model provides it;
+* every route is one colour under Seoul's scheme (:mod:`shuttle.colors`), so each line carries
+  its number with the direction arrows once zoomed in, and the other lines fade while a route
+  page is open;
 * the anchor places, the district boundaries and (off by default) the 400 m walking catchment with
   the share of the population it covers;
 * a legend, a Korean/English switch (Korean by default; ``#en`` in the address opens English) and
-  the credits of the open data used.
+  the credits of the open data used;
+* the base map the scenario sets (``[map]``: tile URL, credit, deepest zoom); the page may be
+  pinch-zoomed (:data:`VIEWPORT`; folium's own viewport forbids it, a WCAG 1.4.4 failure).
 
 Every text that comes from data is escaped: the legend and layer names are built here with
 :func:`html.escape`, and the stop popups are built in the browser from one JSON block with DOM
@@ -42,7 +55,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from .config import DAY_TYPES, DISTRICTS, PERIODS
+from .config import DAY_TYPES, DISTRICTS, OSM_TILE_URL, PERIODS, MapConfig
 from .errors import ExportError
 from .io import atomic_write_text
 from .model import Area, Pattern, Plan, Route
@@ -50,6 +63,7 @@ from .model import Area, Pattern, Plan, Route
 __all__ = [
     "ASSET_URLS",
     "TILE_URL",
+    "VIEWPORT",
     "Departures",
     "map_filename",
     "render_html",
@@ -69,8 +83,11 @@ ASSET_URLS: tuple[tuple[str, str], ...] = (
     ("leaflet_textpath", f"{_CDN}/leaflet-textpath@1.2.3/leaflet.textpath.js"),
     ("leaflet_css", f"{_CDN}/leaflet@1.9.3/dist/leaflet.css"),
 )
-#: OpenStreetMap standard tiles (the base map).
-TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#: The default base map (OpenStreetMap standard tiles); a scenario sets its own in ``[map]``.
+TILE_URL = OSM_TILE_URL
+#: The page's viewport: pinch zoom allowed (folium's default ``user-scalable=no`` fails WCAG 1.4.4).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+_VIEWPORT_RE = re.compile(r'<meta name="viewport"[^>]*>')
 
 _DIGITS = 6  # coordinate decimals of points and lines (~0.1 m)
 _AREA_TOLERANCE_DEG = 1e-5  # simplification of district and catchment outlines (~1 m)
@@ -95,13 +112,24 @@ _POPUP_LABELS = {
     "headway": ("배차간격(분)", "Minutes between buses"),
     "none": ("운행 없음", "No service"),
     "anchor": ("주요 거점", "Key place"),
+    "stops": ("정류소", "Stops"),
+    "service": ("기점 출발 시각", "Times at the first stop"),
+    "close": ("닫기", "Close"),
+    "transfer": ("갈아타기", "Change to"),
+    "loop": ("순환", "Loop"),
 }
+
+_ARROWS_NOTE = (
+    "▶ 1: 운행 방향과 노선 번호 (확대하면 표시)",
+    "▶ 1: direction of travel and route number (shown when zoomed in)",
+)
+_ROUTE_HINT = ("노선을 누르면 정류소와 시간표", "Tap a route for its stops and times")
 
 # Credits of every data set behind the plan (Korean, English, URL).
 _CREDITS: tuple[tuple[str, str, str], ...] = (
     (
-        "도로망·배경지도: © OpenStreetMap 기여자, ODbL",
-        "Road network and base map: © OpenStreetMap contributors, ODbL",
+        "도로망: © OpenStreetMap 기여자, ODbL",
+        "Road network: © OpenStreetMap contributors, ODbL",
         "https://www.openstreetmap.org/copyright",
     ),
     (
@@ -291,6 +319,14 @@ def _area_locations(area: Area) -> list[list[list[list[float]]]]:
     return out
 
 
+def _attribution(base: MapConfig) -> str:
+    """The base-map credit as HTML: the scenario's text escaped, linked when it has a URL."""
+    text = _esc(base.tile_attribution)
+    if not base.tile_attribution_url:
+        return text
+    return f'<a href="{_esc(base.tile_attribution_url)}" target="_blank" rel="noopener">{text}</a>'
+
+
 def _pct(share: float) -> str:
     return f"{100 * share:.1f}%"
 
@@ -311,15 +347,27 @@ class _LineExtras(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip }}, {sticky: true});
-        {{ this._parent.get_name() }}.setText({{ this.text }}, {{ this.text_options }});
+        (function (line, id, text, options) {
+          line.bindTooltip({{ this.tooltip }}, {sticky: true});
+          line.setText(text, options);
+          line.shuttleText = [text, options];
+          (window.shuttleLines = window.shuttleLines || {})[id] = line;
+          line.on('click', function (e) {
+            L.DomEvent.stopPropagation(e);
+            if (window.shuttleOpenRoute) { window.shuttleOpenRoute(id); }
+          });
+        })({{ this._parent.get_name() }}, {{ this.route_id }}, {{ this.text }},
+           {{ this.text_options }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, tooltip_html: str, text: str, text_options: dict[str, Any]) -> None:
+    def __init__(
+        self, route_id: str, tooltip_html: str, text: str, text_options: dict[str, Any]
+    ) -> None:
         super().__init__()
         self._name = "LineExtras"
+        self.route_id = _js(route_id)
         self.tooltip = _js(tooltip_html)
         self.text = _js(text)
         self.text_options = _js(text_options)
@@ -375,6 +423,7 @@ class _Stops(MacroElement):
         (function () {
           var D = {{ this.data }};
           var group = {{ this._parent.get_name() }};
+          var markers = {};
           function el(tag, cls, parent, text) {
             var e = document.createElement(tag);
             if (cls) { e.className = cls; }
@@ -396,6 +445,42 @@ class _Stops(MacroElement):
             c.style.background = r.color; c.style.color = r.text;
             return c;
           }
+          function routeLink(parent, r) {  // a route number in a popup opens its route page
+            var b = el('button', 'route-link', parent);
+            b.type = 'button'; chip(b, r);
+            b.addEventListener('click', function () {
+              map.closePopup();
+              if (window.shuttleOpenRoute) { window.shuttleOpenRoute(r.id); }
+            });
+            return b;
+          }
+          function depTable(parent, rows) {
+            var L10 = D.labels, t = el('table', 'dep-table', el('div', 'dep-wrap', parent));
+            var tr = el('tr', null, el('thead', null, t));
+            el('th', null, tr);
+            bi(el('th', null, tr), L10.first); bi(el('th', null, tr), L10.last);
+            D.periods.forEach(function (pl) { bi(el('th', 'hw', tr), pl); });
+            var body = el('tbody', null, t);
+            rows.forEach(function (row, di) {
+              var r2 = el('tr', null, body);
+              bi(el('th', null, r2), D.days[di]);
+              if (!row) {
+                bi(el('td', 'no-service', r2), L10.none).colSpan = 2 + D.periods.length;
+                return;
+              }
+              el('td', null, r2, hhmm(row[0])); el('td', null, r2, hhmm(row[1]));
+              for (var k = 2; k < row.length; k++) {
+                el('td', 'hw', r2, row[k] === null ? '–' : String(row[k]));
+              }
+            });
+            return t;
+          }
+          function depNote(parent) {
+            var note = el('div', 'dep-note', parent);
+            bi(note, D.labels.headway); el('span', null, note, ': ');
+            bi(note, D.periodNote);
+            return note;
+          }
           function popup(s) {
             var L10 = D.labels, root = el('div', 'stop-popup');
             el('div', 'stop-name', root, s.ko).lang = 'ko';
@@ -405,7 +490,7 @@ class _Stops(MacroElement):
             if (s.anchor) { el('span', 'stop-anchor-tag', meta, '★ ' + s.anchor); }
             var rl = el('div', 'stop-routes', root);
             bi(el('span', null, rl), L10.routes); rl.appendChild(document.createTextNode(' '));
-            s.routes.forEach(function (ri) { chip(rl, D.routes[ri]); });
+            s.routes.forEach(function (ri) { routeLink(rl, D.routes[ri]); });
             if (!s.deps.length) { bi(el('div', 'no-service', root), L10.none); }
             s.deps.forEach(function (dep) {
               var p = D.patterns[dep[0]], r = D.routes[p[0]];
@@ -413,36 +498,21 @@ class _Stops(MacroElement):
               h.appendChild(document.createTextNode(' → '));
               el('span', null, h, p[1]).lang = 'ko';
               el('span', null, h, p[2]).lang = 'en';
-              var t = el('table', 'dep-table', el('div', 'dep-wrap', root));
-              var tr = el('tr', null, el('thead', null, t));
-              el('th', null, tr);
-              bi(el('th', null, tr), L10.first); bi(el('th', null, tr), L10.last);
-              D.periods.forEach(function (pl) { bi(el('th', 'hw', tr), pl); });
-              var body = el('tbody', null, t);
-              dep[1].forEach(function (row, di) {
-                var r2 = el('tr', null, body);
-                bi(el('th', null, r2), D.days[di]);
-                if (!row) {
-                  bi(el('td', 'no-service', r2), L10.none).colSpan = 2 + D.periods.length;
-                  return;
-                }
-                el('td', null, r2, hhmm(row[0])); el('td', null, r2, hhmm(row[1]));
-                for (var k = 2; k < row.length; k++) {
-                  el('td', 'hw', r2, row[k] === null ? '–' : String(row[k]));
-                }
-              });
+              depTable(root, dep[1]);
             });
-            if (s.deps.length) {
-              var note = el('div', 'dep-note', root);
-              bi(note, L10.headway); el('span', null, note, ': ');
-              bi(note, D.periodNote);
-            }
+            if (s.deps.length) { depNote(root); }
             return root;
+          }
+          // zoomed out, small stops leave the route lines readable; zoomed in, easy to tap
+          var map = {{ this._parent._parent.get_name() }};
+          function size(s) {
+            var z = map.getZoom(), k = z >= 15 ? 0 : z >= 13 ? 1 : 2;
+            return s.anchor ? [[7, 3], [6, 2], [4.5, 2]][k] : [[5, 2], [3.5, 1.5], [2, 1]][k];
           }
           D.stops.forEach(function (s) {
             var cls = 'stop-marker stop-' + s.id + (s.anchor ? ' stop-anchor' : '');
             var m = L.circleMarker([s.lat, s.lon], {
-              radius: s.anchor ? 7 : 5, weight: s.anchor ? 3 : 2, color: '#222222',
+              radius: size(s)[0], weight: size(s)[1], color: '#222222',
               fillColor: s.anchor ? '#FFD400' : '#FFFFFF', fillOpacity: 1, className: cls,
               pane: 'shuttleStops'
             });
@@ -454,7 +524,16 @@ class _Stops(MacroElement):
             el('span', null, tip, s.ko).lang = 'ko'; el('span', null, tip, s.en).lang = 'en';
             m.bindTooltip(tip, {direction: 'top', offset: [0, -6]});
             m.addTo(group);
+            markers[s.id] = m;
           });
+          map.on('zoomend', function () {
+            D.stops.forEach(function (s) {
+              var z = size(s);
+              markers[s.id].setRadius(z[0]).setStyle({weight: z[1]});
+            });
+          });
+          window.shuttleStops = {data: D, markers: markers, el: el, bi: bi, chip: chip,
+                                 depTable: depTable, depNote: depNote};
         })();
         {% endmacro %}
         """
@@ -521,23 +600,166 @@ class _Page(MacroElement):
             setLang(document.body.classList.contains('lang-en') ? 'ko' : 'en');
           });
           setLang(/(^#|[#&])en\\b/.test(window.location.hash) ? 'en' : 'ko');
-          if (window.matchMedia('(max-width: 600px)').matches) {
-            document.getElementById('legend').removeAttribute('open');
+          var narrow = window.matchMedia('(max-width: 600px)');
+          var legend = document.getElementById('legend');
+          function foldLegend() {  // on a phone the open legend would hide what was asked for
+            if (narrow.matches) { legend.removeAttribute('open'); }
           }
+          foldLegend();
+
+          // route pages: legend entry or line tap -> #route=<id> -> the page of that route
+          var map = {{ this._parent.get_name() }}, S = window.shuttleStops;
+          var D = S.data, el = S.el, bi = S.bi, L10 = D.labels;
+          var page = document.getElementById('route-page'), byId = {}, shown = null;
+          D.routes.forEach(function (r) { byId[r.id] = r; });
+          function isEn() { return document.body.classList.contains('lang-en'); }
+          function hashRoute() {
+            var m = /(?:^#|&)route=([^&]*)/.exec(window.location.hash);
+            if (!m) { return null; }
+            try { return decodeURIComponent(m[1]); } catch (e) { return null; }
+          }
+          var lines = window.shuttleLines || {}, focused = null;
+          function labels() {  // arrows and numbers only where they can be read
+            // leaflet-textpath fits the repeated text to the part of the line in view when it
+            // is set, so it is set again after every move
+            var z = map.getZoom();
+            Object.keys(lines).forEach(function (k) {
+              if (!map.hasLayer(lines[k])) { return; }  // hidden in the layer control
+              var on = z >= 14 && (focused === null || focused === k);
+              lines[k].setText(null);
+              if (on) { lines[k].setText(lines[k].shuttleText[0], lines[k].shuttleText[1]); }
+            });
+          }
+          function focusLines(id) {
+            focused = id;
+            Object.keys(lines).forEach(function (k) {
+              lines[k].setStyle({opacity: id === null || k === id ? 0.9 : 0.25});
+            });
+            labels();
+            if (id !== null && lines[id]) {
+              if (map.hasLayer(lines[id])) { lines[id].bringToFront(); }
+              // fit the route into the part of the map that the panels leave free
+              var box = document.getElementById('shuttle-panel').getBoundingClientRect();
+              var tl = narrow.matches ? [16, Math.round(box.bottom) + 8]
+                                      : [Math.round(box.right) + 16, 16];
+              var br = narrow.matches ? [16, page.offsetHeight + 16] : [page.offsetWidth + 30, 16];
+              map.fitBounds(lines[id].getBounds(), {paddingTopLeft: tl, paddingBottomRight: br});
+            }
+          }
+          function stopItem(list, r, si) {
+            var s = D.stops[si], li = el('li', null, list);
+            var b = el('button', 'rp-stop', li);
+            b.type = 'button'; b.setAttribute('data-stop', s.id);
+            el('span', 'rp-stop-ko', b, s.ko).lang = 'ko';
+            el('span', 'rp-stop-en', b, s.en).lang = 'en';
+            var meta = el('span', 'rp-stop-meta', b);
+            if (s.ars) { el('span', 'rp-ars', meta, s.ars); }
+            var others = s.routes.filter(function (ri) { return D.routes[ri].id !== r.id; });
+            if (others.length) {
+              bi(el('span', 'rp-transfer', meta), L10.transfer);
+              others.forEach(function (ri) { S.chip(meta, D.routes[ri]); });
+            }
+            b.addEventListener('click', function () { showStop(s.id); });
+          }
+          function render(r) {
+            while (page.firstChild) { page.removeChild(page.firstChild); }
+            var head = el('div', 'rp-head', page);
+            S.chip(head, r).classList.add('rp-chip');
+            var h = el('h2', null, head);
+            h.id = 'rp-title'; h.tabIndex = -1;
+            bi(h, [r.ko, r.en]);
+            var close = el('button', 'rp-close', head, '×');
+            close.type = 'button'; close.setAttribute('aria-label', L10.close.join(' / '));
+            close.addEventListener('click', closePage);
+            if (r.busy) {  // expected busyness (issue 8), when a model provides it
+              var busy = el('div', 'rp-busy', page);
+              r.busy.forEach(function (row) {
+                var d = el('div', null, busy); bi(d, [row[0], row[1]]);
+                el('span', null, d, ': ' + row[2]);
+              });
+            }
+            r.dirs.forEach(function (dir) {
+              var p = D.patterns[dir[0]], sec = el('section', 'rp-dir', page);
+              var h3 = el('h3', null, sec);
+              el('span', null, h3, r.loop ? L10.loop[0] : p[1] + ' ' + L10.to[0]).lang = 'ko';
+              el('span', null, h3, r.loop ? L10.loop[1] : L10.to[1] + ' ' + p[2]).lang = 'en';
+              var trip = el('div', 'rp-trip', sec);
+              if (dir[3] !== null) {
+                el('span', null, trip, '약 ' + dir[3] + '분 · ' + dir[4] + ' km').lang = 'ko';
+                el('span', null, trip, 'About ' + dir[3] + ' min · ' + dir[4] + ' km').lang = 'en';
+              } else {
+                el('span', null, trip, dir[4] + ' km');
+              }
+              bi(el('div', 'rp-sub', sec), L10.service);
+              S.depTable(sec, dir[2]);
+              bi(el('div', 'rp-sub', sec), L10.stops);
+              var list = el('ol', 'rp-stops', sec);
+              list.style.borderLeftColor = r.color;
+              dir[1].forEach(function (si) { stopItem(list, r, si); });
+            });
+            S.depNote(page);
+          }
+          function sync() {
+            var id = hashRoute(), r = id !== null && byId.hasOwnProperty(id) ? byId[id] : null;
+            if (r === shown) { return; }
+            shown = r;
+            if (!r) { page.hidden = true; focusLines(null); return; }
+            render(r);
+            foldLegend();
+            page.hidden = false;
+            page.scrollTop = 0;
+            focusLines(r.id);
+            document.getElementById('rp-title').focus({preventScroll: true});
+          }
+          function openRoute(id) {
+            window.location.hash = 'route=' + encodeURIComponent(id) + (isEn() ? '&en' : '');
+            sync();
+          }
+          function closePage() {
+            window.location.hash = isEn() ? 'en' : '';
+            sync();
+          }
+          function showStop(id) {
+            closePage();
+            var m = S.markers[id];
+            if (!m) { return; }
+            map.setView(m.getLatLng(), Math.max(map.getZoom(), 16));
+            m.openPopup();
+          }
+          window.shuttleOpenRoute = openRoute;
+          window.shuttleMap = map;
+          map.on('popupopen', foldLegend);
+          map.on('moveend overlayadd', labels);
+          Array.prototype.forEach.call(document.querySelectorAll('button[data-route]'),
+            function (b) {
+              b.addEventListener('click', function () {
+                openRoute(b.getAttribute('data-route'));
+              });
+            });
+          document.addEventListener('keydown', function (e) {
+            if (e.key === 'Escape' && shown) { closePage(); }
+          });
+          window.addEventListener('hashchange', sync);
+          // the whole network first, without animation (a zoom animation still running would
+          // undo the fit to a route that a #route= link opens)
+          map.fitBounds({{ this.bounds }}, {padding: [20, 20], animate: false});
+          sync();
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, panel: str, css: str) -> None:
+    def __init__(self, panel: str, css: str, bounds: list[list[float]]) -> None:
         super().__init__()
         self._name = "Page"
         self.panel = panel
         self.css = css
+        self.bounds = _js(bounds)
 
 
 _CSS = """
-body:not(.lang-en) span[lang="en"], body.lang-en span[lang="ko"] { display: none !important; }
+body:not(.lang-en) span[lang="en"]:not(.rp-stop-en),
+body.lang-en span[lang="ko"]:not(.rp-stop-ko) { display: none !important; }
 body { font-family: "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic",
   system-ui, sans-serif; }
 .shuttle-panel { position: absolute; z-index: 999; top: 10px; left: 56px; width: 330px;
@@ -585,7 +807,48 @@ body { font-family: "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "Nan
   color: #C0392B; text-shadow: 0 0 2px #fff, 0 0 2px #fff; text-align: center; }
 .leaflet-pane > svg text { pointer-events: none; }
 .leaflet-control-layers-overlays label { margin: 3px 0; }
+.legend-route { display: flex; align-items: center; gap: 4px; width: 100%; min-height: 32px;
+  padding: 3px 2px; font: inherit; color: inherit; text-align: left; background: none;
+  border: 0; border-radius: 4px; cursor: pointer; }
+.legend-route:hover, .legend-route:focus-visible { background: #EAF2E4; }
+.legend-route .go { margin-left: auto; padding-left: 6px; color: #555; font-size: 18px; }
+.legend-hint { font-size: 11px; color: #444; margin: 0 0 6px; }
+.route-page { position: absolute; z-index: 1001; top: 10px; right: 10px; bottom: 28px;
+  width: 360px; max-width: calc(100vw - 20px); overflow: auto; box-sizing: border-box;
+  background: #fff; border-radius: 8px; box-shadow: 0 2px 10px rgba(0,0,0,0.45);
+  padding: 0 12px 12px; font-size: 13px; line-height: 1.35; color: #111; }
+.route-page[hidden] { display: none; }
+.rp-head { display: flex; align-items: center; gap: 8px; position: sticky; top: 0; z-index: 1;
+  background: #fff; padding: 8px 0 6px; border-bottom: 1px solid #ccc; }
+.rp-head h2 { font-size: 15px; margin: 0; flex: 1; }
+.rp-head h2:focus { outline: none; }
+.rp-chip { font-size: 17px; padding: 3px 8px; border-radius: 4px; }
+.rp-close { flex: none; width: 40px; height: 40px; font-size: 24px; line-height: 1;
+  border: 1px solid #777; border-radius: 50%; background: #fff; color: #111; cursor: pointer; }
+.rp-busy { margin: 6px 0; }
+.rp-dir h3 { font-size: 15px; margin: 14px 0 2px; }
+.rp-trip { color: #333; }
+.route-link { padding: 2px 0; margin: 0 2px 0 0; font: inherit; background: none; border: 0;
+  cursor: pointer; }
+.route-link .route-chip { padding: 2px 8px; }
+.rp-sub { font-weight: bold; margin: 8px 0 3px; color: #333; }
+.rp-stops { list-style: none; margin: 0 0 0 6px; padding: 0; border-left: 4px solid #888; }
+.rp-stops li { position: relative; margin: 0; }
+.rp-stops li::before { content: ""; position: absolute; left: -9px; top: 14px; width: 10px;
+  height: 10px; border: 2px solid #222; border-radius: 50%; background: #fff; }
+.rp-stop { display: block; width: 100%; min-height: 44px; padding: 6px 4px 6px 14px;
+  font: inherit; color: inherit; text-align: left; background: none; border: 0;
+  border-bottom: 1px solid #e4e4e4; cursor: pointer; }
+.rp-stop:hover, .rp-stop:focus-visible { background: #F1F5EE; }
+.rp-stop-ko { display: block; font-size: 14px; font-weight: bold; }
+.rp-stop-en { display: block; font-size: 12px; color: #333; }
+.rp-stop-meta { display: block; font-size: 11px; color: #444; margin-top: 2px; }
+.rp-ars { margin-right: 8px; }
+.rp-transfer { margin-right: 4px; }
+.rp-stop-meta .route-chip { font-size: 11px; }
 @media (max-width: 600px) {
+  .route-page { top: auto; left: 0; right: 0; bottom: 0; width: auto; max-width: none;
+    height: 50vh; border-radius: 12px 12px 0 0; }
   .shuttle-panel { left: 50px; right: 50px; width: auto; max-width: none;
     max-height: calc(100vh - 120px); font-size: 12px; padding: 4px 8px; }
   .panel-head h1 { font-size: 13px; }
@@ -635,9 +898,12 @@ def _stop_data(plan: Plan) -> dict[str, Any]:
         for p in r.patterns:
             for sid in p.stop_ids:
                 serving[sid].add(r.route_id)
+    s_index = {s.stop_id: i for i, s in enumerate(sorted(plan.stops, key=lambda s: s.stop_id))}
     stops = []
+    rows_at: dict[str, dict[tuple[str, int], list[Any]]] = {}
     for s in sorted(plan.stops, key=lambda s: s.stop_id):
         rows: dict[tuple[str, int], list[Any]] = {}
+        rows_at[s.stop_id] = rows
         for d in deps.get(s.stop_id, ()):
             key = (d.route_id, d.direction_id)
             row = rows.setdefault(key, [None] * len(DAY_TYPES))
@@ -660,17 +926,76 @@ def _stop_data(plan: Plan) -> dict[str, Any]:
                 "deps": [[p_index[k], v] for k, v in sorted(rows.items())],
             }
         )
+    minutes = _trip_minutes(plan)
     return {
         "labels": {k: list(v) for k, v in _POPUP_LABELS.items()},
         "days": [list(_DAY_LABELS.get(d, (d, d))) for d in DAY_TYPES],
         "periods": [list(_PERIOD_LABELS.get(p, (p, p))) for p in PERIODS],
         "periodNote": list(_period_note(plan)),
-        "routes": [
-            {"id": r.route_id, "short": r.short_name, "color": _color(r)[0], "text": _color(r)[1]}
-            for r in routes
-        ],
+        "routes": [_route_page(r, p_index, s_index, rows_at, minutes) for r in routes],
         "patterns": patterns,
         "stops": stops,
+    }
+
+
+def _trip_minutes(plan: Plan) -> dict[tuple[str, int], int]:
+    """Median end-to-end minutes of each route direction's trips, weekday trips first."""
+    by_day: dict[tuple[str, int], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for trip in plan.timetable.trips:
+        span = trip.arrival_s[-1] - trip.departure_s[0]
+        by_day[(trip.route_id, trip.direction_id)][trip.service_id].append(span)
+    out = {}
+    for key, days in by_day.items():
+        spans = next((days[d] for d in (*DAY_TYPES, *sorted(days)) if days.get(d)), [])
+        if spans:
+            out[key] = round(statistics.median(spans) / 60)
+    return out
+
+
+def _route_page(
+    route: Route,
+    p_index: dict[tuple[str, int], int],
+    s_index: dict[str, int],
+    rows_at: dict[str, dict[tuple[str, int], list[Any]]],
+    durations: dict[tuple[str, int], int],
+) -> dict[str, Any]:
+    """One route's entry of the page data: its chip, names and, per direction, its stops in
+    order and the first/last bus and headways at its first stop (the rider's route page).
+
+    Expected busyness per route (issue 8) belongs here as ``"busy": [[label_ko, label_en,
+    text], ...]``; the page shows such rows when present. It is left out until a ridership
+    model provides it: no figure is invented.
+    """
+    color, text = _color(route)
+    dirs = []
+    for pat in sorted(route.patterns, key=lambda p: p.direction_id):
+        missing = [sid for sid in pat.stop_ids if sid not in s_index]
+        if missing:
+            msg = (
+                f"Route {route.route_id} direction {pat.direction_id} stops at {missing[0]}, "
+                "which is not among the plan's stops; rebuild the plan from one design."
+            )
+            raise ExportError(msg)
+        key = (route.route_id, pat.direction_id)
+        days = rows_at.get(pat.stop_ids[0], {}).get(key, [None] * len(DAY_TYPES))
+        dirs.append(
+            [
+                p_index[key],
+                [s_index[sid] for sid in pat.stop_ids],
+                days,
+                durations.get(key),
+                round(pat.length_m / 1000, 1),
+            ]
+        )
+    return {
+        "id": route.route_id,
+        "short": route.short_name,
+        "color": color,
+        "text": text,
+        "ko": route.long_name_ko,
+        "en": route.long_name_en,
+        "loop": route.is_loop,
+        "dirs": dirs,
     }
 
 
@@ -690,10 +1015,13 @@ def _panel(plan: Plan) -> str:
         '<ul class="legend-routes">',
     ]
     for r in sorted(plan.routes, key=lambda r: r.route_id):
-        swatch = f'<span class="swatch" style="background:{_color(r)[0]}"></span>'
-        parts.append(f'<li class="legend-route">{swatch}{_route_label(r)}</li>')
+        parts.append(
+            f'<li><button type="button" class="legend-route" data-route="{_esc(r.route_id)}">'
+            f'{_route_label(r)}<span class="go" aria-hidden="true">›</span></button></li>'
+        )
     parts += [
         "</ul>",
+        f'<p class="legend-hint">{_bi(*_ROUTE_HINT)}</p>',
         '<ul class="legend-symbols">',
         f'<li><span class="sym sym-stop"></span>'
         f"{_bi('정류장 (누르면 시간표)', 'Stop (tap for times)')}</li>",
@@ -704,7 +1032,7 @@ def _panel(plan: Plan) -> str:
         f'<li><span class="sym sym-catch"></span>'
         f"{_bi('정류장 400 m 도보권', '400 m walk to a stop')}"
         "</li>",
-        f"<li>{_bi('▶ 화살표: 운행 방향', '▶ arrows: direction of travel')}</li>",
+        f"<li>{_bi(*_ARROWS_NOTE)}</li>",
         "</ul>",
         f'<p class="coverage">{_bi("400 m 도보권 인구 비율", "Population within 400 m")}: '
         f"<b>{_pct(k.coverage)}</b></p>",
@@ -725,14 +1053,26 @@ def _panel(plan: Plan) -> str:
         '<details class="credits">',
         f"<summary>{_bi('자료 출처', 'Data sources')}</summary><ul>",
     ]
-    for ko, en, url in _CREDITS:
-        parts.append(
-            f'<li><a href="{_esc(url)}" target="_blank" rel="noopener">{_bi(ko, en)}</a></li>'
-        )
+    base = sc.map
+    credits = [
+        *_CREDITS,
+        (
+            f"배경지도: {base.tile_attribution}",
+            f"Base map: {base.tile_attribution}",
+            base.tile_attribution_url,
+        ),
+    ]
+    for ko, en, url in credits:
+        item = _bi(ko, en)
+        if url:
+            item = f'<a href="{_esc(url)}" target="_blank" rel="noopener">{item}</a>'
+        parts.append(f"<li>{item}</li>")
     parts += [
         f"<li>{_bi('도로망 자료 기준일', 'Road data as of')}: {_esc(sc.network.data_date)}</li>",
         "</ul></details>",
         "</div>",
+        '<section id="route-page" class="route-page" aria-labelledby="rp-title" hidden>'
+        "</section>",
     ]
     return "\n".join(parts)
 
@@ -787,7 +1127,8 @@ def render_map(plan: Plan) -> folium.Map:
         round((bounds[0][0] + bounds[1][0]) / 2, _DIGITS),
         round((bounds[0][1] + bounds[1][1]) / 2, _DIGITS),
     ]
-    m = folium.Map(location=center, zoom_start=13, tiles=None)
+    # quarter zoom steps: a route fits the part of a phone screen its page leaves free
+    m = folium.Map(location=center, zoom_start=13, tiles=None, zoom_snap=0.25)
     # only Leaflet and the two plugins we use; folium's bootstrap/jQuery/awesome-markers are not
     # needed by any element here (instance attributes: the class lists stay untouched)
     m.default_js = [(n, u) for n, u in ASSET_URLS if u.endswith(".js")]
@@ -798,14 +1139,12 @@ def render_map(plan: Plan) -> folium.Map:
     assert isinstance(figure, Figure)
     figure.title = _esc(" | ".join(t for t in (sc.title_ko, sc.title_en) if t) or sc.name)
 
+    base = sc.map
     folium.TileLayer(
-        tiles=TILE_URL,
-        attr=(
-            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-            "contributors (ODbL)"
-        ),
-        name="OpenStreetMap",
-        max_zoom=19,
+        tiles=base.tile_url,
+        attr=_attribution(base),
+        name="base",
+        max_zoom=base.max_zoom,
         control=False,
     ).add_to(m)
 
@@ -862,7 +1201,8 @@ def render_map(plan: Plan) -> folium.Map:
             "offset": 4,
             "attributes": {"fill": text, "font-size": "11", "font-weight": "bold"},
         }
-        line.add_child(_LineExtras(tip, "   \u25b6   ", arrows))
+        label = f"   \u25b6 {route.short_name}   "
+        line.add_child(_LineExtras(route.route_id, tip, label, arrows))
         fg.add_to(m)
 
     if plan.places:
@@ -877,8 +1217,7 @@ def render_map(plan: Plan) -> folium.Map:
     fg.add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
-    _Page(_panel(plan), _CSS).add_to(m)
-    m.fit_bounds(bounds, padding=(20, 20))
+    _Page(_panel(plan), _CSS, bounds).add_to(m)
     _number_ids(figure)
     return m
 
@@ -887,6 +1226,11 @@ def render_html(plan: Plan) -> str:
     """Return the map page of a plan as HTML text (byte-stable for the same plan)."""
     m = render_map(plan)
     text = m.get_root().render()
+    # folium's map template forbids zooming the page; riders who need larger text must be able to
+    text, n = _VIEWPORT_RE.subn(VIEWPORT, text)
+    if n != 1:
+        msg = f"folium {folium.__version__} wrote {n} viewport tags (expected 1); update maps.py."
+        raise ExportError(msg)
     # the figure template has no language; Korean is the default language of the page
     return text.replace("<html>", '<html lang="ko">', 1)
 

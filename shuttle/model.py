@@ -8,6 +8,7 @@ hashable and every output built from them is byte-stable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .config import Scenario
 from .errors import DesignError
@@ -15,11 +16,16 @@ from .errors import DesignError
 __all__ = [
     "Area",
     "Block",
+    "Deadhead",
+    "DeadheadLeg",
+    "Depot",
     "Design",
     "DesignKPIs",
     "FleetRow",
+    "DutyRow",
     "Holiday",
     "Pattern",
+    "PeriodFigures",
     "Place",
     "Plan",
     "Route",
@@ -58,6 +64,9 @@ class Stop:
     ars: str | None  # Seoul ARS number when it is a real bus stop, else None
     district: int | None  # gu code
     anchor: str | None = None  # Korean name of the anchor it serves, if any
+    # GTFS wheelchair_boarding: 0 unknown (the Seoul stop list has no such field), 1 yes, 2 no
+    wheelchair_boarding: int = 0
+    anchor_m: float | None = None  # straight-line distance from that anchor, metres
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,13 @@ class RouteKPI:
     one_way_s: int  # one-way run time incl. dwell (mean of the directions)
     cycle_s: int  # both directions plus layovers
     stops: int  # distinct stops served
+    km_by_class: tuple[tuple[str, float], ...] = ()  # (road class, km) over both directions
+    minor_uses: tuple[tuple[str, float], ...] = ()  # (street name or "", metres) on minor roads
+    detour_ratio: float = 0.0  # length / shortest road path between the ends (worst direction)
+    detour_anchor: str = ""  # anchor that forces a detour above design.max_detour_ratio, if any
+    # per route end (direction 0's far end, then its start): (kind, terminal name, loop metres);
+    # kind "terminal" (a [[terminals]] place or a Seoul garage/terminal stop) or "block" (a loop)
+    turnarounds: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +203,9 @@ class Block:
     service_id: str
     route_id: str
     trip_ids: tuple[str, ...]
+    depot_id: str = ""  # where it pulls out and in ("" without depots: at the terminals)
+    start_s: int = 0  # pull-out: leaves the depot (the first departure without depots)
+    end_s: int = 0  # pull-in: back at the depot (the last arrival without depots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +219,79 @@ class FleetRow:
     vehicle_hours: float
     vehicle_km: float
     headways_min: tuple[tuple[str, float], ...]  # (period, minutes) actually run
+    # vehicle_hours = revenue + layover + deadhead (pull-out to pull-in of every block)
+    revenue_hours: float = 0.0  # first departure to last arrival of every trip
+    layover_hours: float = 0.0  # at a terminal between two trips of a block
+    deadhead_hours: float = 0.0  # pull-out and pull-in
+    revenue_km: float = 0.0  # vehicle_km = revenue_km + deadhead_km
+    deadhead_km: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Depot:
+    """A bus garage where blocks pull out and pull in (resolved from ``[[depots]]``)."""
+
+    depot_id: str  # "D1", in scenario order
+    name_ko: str
+    name_en: str
+    lat: float
+    lon: float
+    ars: str | None = None  # the bus stop it was found by, if any
+
+
+@dataclass(frozen=True, slots=True)
+class DeadheadLeg:
+    """One entry of the deadhead table: a free-flow road trip between a depot and a stop."""
+
+    depot_id: str
+    stop_id: str
+    to_depot: bool  # False: depot -> stop (pull-out); True: stop -> depot (pull-in)
+    free_s: int  # free-flow driving time on the road graph, seconds
+    length_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Deadhead:
+    """A non-revenue move of a block (never in the public feed)."""
+
+    deadhead_id: str
+    block_id: str
+    service_id: str
+    route_id: str
+    kind: str  # "pull_out" (depot -> first stop) | "pull_in" (last stop -> depot)
+    depot_id: str
+    stop_id: str
+    start_s: int
+    end_s: int
+    length_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class DutyRow:
+    """Estimated driver shifts of one day type."""
+
+    service_id: str
+    duties: int  # shifts no longer than ``service.max_shift_h``
+    mean_h: float  # mean shift length, hours
+    longest_h: float  # longest shift
+    relief_points: int  # reliefs at a terminal or depot inside a block
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """Passenger figures of one day type and period (run times and headways of that period)."""
+
+    service_id: str
+    period: str
+    att_min: float
+    walk_min: float
+    wait_min: float
+    in_vehicle_min: float
+    transfer_min: float
+    d0: float
+    d1: float
+    d2: float
+    dun: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +311,9 @@ class Timetable:
     fleet: tuple[FleetRow, ...]
     holidays: tuple[Holiday, ...]
     warnings: tuple[str, ...] = ()
+    deadheads: tuple[Deadhead, ...] = ()  # non-revenue moves, sorted by deadhead_id
+    depots: tuple[Depot, ...] = ()
+    duties: tuple[DutyRow, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +339,7 @@ class Plan:
     timetable: Timetable
     districts: tuple[Area, ...] = ()
     catchment: Area | None = None
+    periods: tuple[PeriodFigures, ...] = ()  # passenger figures per day type and period
+    # riders, loads, cost and the service plan (shuttle.figures.PlanFigures; a later stage's type,
+    # so typed loosely here to keep the model free of upward imports); None without demand
+    figures: Any = None

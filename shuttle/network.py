@@ -43,15 +43,17 @@ Graph contract (the same for a fresh build and a cached load):
   possible in GraphML input) become one value: the highest road class; the first non-empty name
   and brunnel in sorted order.
 
-Cache: the built graph is pickled to ``<cache_dir>/network-<key>.pickle`` (atomic write), keyed
-by a SHA-256 of the source files' identity (path, size, mtime; for tiles, of every tile read),
-the boundary file's identity, the districts, buffer, classes, speeds, :data:`NETWORK_VERSION`
-and a hash of the code of this module and :mod:`shuttle.tiles`. ``G.graph["cache_path"]`` then
-names the cache file (set on the returned graph, not stored in the cache). A pickle loads in
+Cache: the built graph is saved to ``<cache_dir>/network-<key>.graph`` (atomic write) in the
+data-only format of :mod:`shuttle.graphcache` (NumPy arrays + JSON, no pickle, with a SHA-256
+checksum), keyed by a SHA-256 of the source files' identity (path, size, mtime; for tiles, of
+every tile read), the boundary file's identity, the districts, buffer, classes, speeds,
+:data:`NETWORK_VERSION`, the cache format and a hash of the code of this module and
+:mod:`shuttle.tiles`. ``G.graph["cache_path"]`` then names the cache file (set on the returned
+graph, not stored in the cache). A cache file that is truncated, altered or of another format
+(e.g. a pickle) is never executed: the graph is rebuilt with one warning. The cache loads in
 under a second, where :func:`osmnx.load_graphml` takes 4-6 s for nw3 (see ``bench/network.py``);
-:func:`save_graphml` exports GraphML for GIS users.
-The cache folder is trusted (pickle): ``cache_dir``, else ``$SHUTTLE_CACHE``, else
-``~/.cache/shuttle``.
+:func:`save_graphml` exports GraphML for GIS users. Cache folder: ``cache_dir``, else
+``$SHUTTLE_CACHE``, else ``~/.cache/shuttle``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import tempfile
 import weakref
 from collections.abc import Iterable
@@ -81,10 +82,10 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from . import areas, geo, tiles
+from . import areas, geo, graphcache, tiles
 from .config import ROAD_CLASSES, Scenario
 from .errors import DataError, GraphError, ShuttleError
-from .io import atomic_path
+from .io import atomic_path, atomic_write_bytes
 from .log import ProgressFn, step
 
 __all__ = [
@@ -701,6 +702,7 @@ def cache_path(scenario: Scenario, cache_dir: str | os.PathLike[str] | None = No
     net = scenario.network
     payload = {
         "version": NETWORK_VERSION,
+        "format": graphcache.FORMAT,
         "code": _code_hash(),
         "osmnx": ox.__version__ if net.source != "tiles" else "",
         "source": net.source,
@@ -712,20 +714,39 @@ def cache_path(scenario: Scenario, cache_dir: str | os.PathLike[str] | None = No
     }
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    return root / f"network-{key}.pickle"
+    return root / f"network-{key}.graph"
+
+
+def _graph_attrs_plain(G: nx.MultiDiGraph) -> dict[str, Any]:
+    """The graph attributes with the build report as a plain dict (for the cache file)."""
+    attrs = dict(G.graph)
+    attrs.pop("cache_path", None)
+    br = attrs.get("build_report")
+    if isinstance(br, BuildReport):
+        attrs["build_report"] = dataclasses.asdict(br)
+    return attrs
 
 
 def _load_cached(path: Path) -> nx.MultiDiGraph | None:
+    """Return the cached graph, or None (with one warning) if the file is absent or unusable."""
     try:
-        with path.open("rb") as f:
-            G = pickle.load(f)  # noqa: S301 - the cache folder is the user's own
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except Exception as e:  # a truncated or foreign file: rebuild
-        log.warning("ignoring unreadable cache file %s (%s)", path, e)
+    except OSError as e:
+        log.warning("ignoring unreadable cache file %s (%s); rebuilding", path, e.strerror or e)
         return None
-    if not isinstance(G, nx.MultiDiGraph) or G.graph.get("network_version") != NETWORK_VERSION:
-        log.warning("ignoring stale cache file %s", path)
+    try:
+        G = graphcache.decode_graph(data, where=str(path))
+        br = G.graph.get("build_report")
+        if isinstance(br, dict):
+            dropped = tuple((str(k), DropCount(**c)) for k, c in br.pop("dropped", ()))
+            G.graph["build_report"] = BuildReport(**br, dropped=dropped)
+    except (DataError, TypeError, ValueError) as e:  # truncated, altered or foreign: rebuild
+        log.warning("ignoring cache file: %s; rebuilding", str(e).splitlines()[0])
+        return None
+    if G.graph.get("network_version") != NETWORK_VERSION:
+        log.warning("ignoring stale cache file %s; rebuilding", path)
         return None
     return G
 
@@ -778,11 +799,10 @@ def load_graph(
     G = _build(scenario, root, progress)
     if cpath is not None:
         try:
-            with atomic_path(cpath) as tmp, tmp.open("wb") as f:
-                pickle.dump(G, f, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write_bytes(cpath, graphcache.encode_graph(G, _graph_attrs_plain(G)))
             log.info("road graph cached in %s", cpath)
             G.graph["cache_path"] = str(cpath)
-        except ShuttleError as e:  # an unwritable cache must not fail the build
+        except (ShuttleError, ValueError, OverflowError) as e:  # never fail the build
             log.warning("cannot write the graph cache: %s", e)
     return G
 

@@ -11,6 +11,7 @@ fixed number formats.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
@@ -21,10 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import timetable
 from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
 from .io import atomic_write_text
-from .model import Plan
+from .model import FleetRow, Plan
 
 __all__ = ["REPORT_FORMAT", "report_data", "write_report"]
 
@@ -71,6 +73,26 @@ def _departures_per_hour(plan: Plan) -> dict[str, Any]:
     return {"hours": span, "by_day": by_day}
 
 
+def _anchor_stops(plan: Plan) -> list[dict[str, Any]]:
+    """The stop serving each anchor and its straight-line distance (``Stop.anchor_m``)."""
+    order = {p.name_ko: i for i, p in enumerate(plan.places)}
+    en = {p.name_ko: p.name_en for p in plan.places}
+    rows = [
+        {
+            "anchor_ko": s.anchor,
+            "anchor_en": en.get(s.anchor, ""),
+            "stop_id": s.stop_id,
+            "stop_ko": s.name_ko,
+            "stop_en": s.name_en,
+            "ars": s.ars,
+            "distance_m": s.anchor_m,
+        }
+        for s in plan.stops
+        if s.anchor
+    ]
+    return sorted(rows, key=lambda r: (order.get(r["anchor_ko"], len(order)), r["stop_id"]))
+
+
 def report_data(plan: Plan) -> dict[str, Any]:
     """Return the figures of a plan as JSON-ready data (the content of the JSON report).
 
@@ -84,10 +106,14 @@ def report_data(plan: Plan) -> dict[str, Any]:
     dict
         ``scenario``, ``kpis`` (DesignKPIs without the routes), ``routes`` (RouteKPI joined with
         the route names and colours), ``fleet`` (one row per route and day type, as in the
-        timetable), ``fleet_total`` (sums per day type), ``peak_fleet`` (buses of the busiest day
+        timetable), ``fleet_total`` (per day type: buses = most blocks active at once, the rest
+        sums; :func:`shuttle.timetable.fleet_summary`), ``peak_fleet`` (buses of the busiest day
         type), ``departures_per_hour`` (``hours`` and ``by_day -> route -> counts``),
-        ``coverage_by_district`` and the timetable ``warnings``. Numbers are the plan's own values,
-        unrounded.
+        ``coverage_by_district``, the timetable ``warnings``, ``periods`` (passenger figures per
+        day type and period), ``depots``, ``deadheads`` (non-revenue moves) and ``duties``
+        (driver shifts per day type). Vehicle-hours are pull-out to pull-in, split into
+        ``revenue_hours``, ``layover_hours`` and ``deadhead_hours`` (vehicle-km likewise). Numbers
+        are the plan's own values, unrounded.
     """
     sc = plan.scenario
     k = plan.kpis
@@ -107,6 +133,11 @@ def report_data(plan: Plan) -> dict[str, Any]:
                 "one_way_s": rk.one_way_s if rk else None,
                 "cycle_s": rk.cycle_s if rk else None,
                 "stops": rk.stops if rk else None,
+                "km_by_class": dict(rk.km_by_class) if rk else {},
+                "minor_uses": [list(u) for u in rk.minor_uses] if rk else [],
+                "detour_ratio": rk.detour_ratio if rk else None,
+                "detour_anchor": rk.detour_anchor if rk else "",
+                "turnarounds": [list(t) for t in rk.turnarounds] if rk else [],
             }
         )
     day_rank = {d: i for i, d in enumerate(DAY_TYPES)}
@@ -119,24 +150,24 @@ def report_data(plan: Plan) -> dict[str, Any]:
             "vehicle_hours": f.vehicle_hours,
             "vehicle_km": f.vehicle_km,
             "headways_min": {p: h for p, h in f.headways_min},
+            **_split(f),
         }
         for f in sorted(
             plan.timetable.fleet, key=lambda f: (f.route_id, day_rank.get(f.service_id, 99))
         )
     ]
-    totals: list[dict[str, Any]] = []
-    for day in DAY_TYPES:
-        rows = [f for f in plan.timetable.fleet if f.service_id == day]
-        if rows:
-            totals.append(
-                {
-                    "service_id": day,
-                    "vehicles": sum(f.vehicles for f in rows),
-                    "trips": sum(f.trips for f in rows),
-                    "vehicle_hours": round(sum(f.vehicle_hours for f in rows), 3),
-                    "vehicle_km": round(sum(f.vehicle_km for f in rows), 3),
-                }
-            )
+    # the day's buses: the most blocks active at once (pull-out to pull-in), see fleet_summary
+    totals: list[dict[str, Any]] = [
+        {
+            "service_id": t.service_id,
+            "vehicles": t.vehicles,
+            "trips": t.trips,
+            "vehicle_hours": t.vehicle_hours,
+            "vehicle_km": t.vehicle_km,
+            **_split(t),
+        }
+        for t in timetable.fleet_summary(plan.timetable)
+    ]
     areas = {a.code: a for a in plan.districts}
     coverage = []
     for code, covered, pop in k.coverage_by_district:
@@ -186,7 +217,31 @@ def report_data(plan: Plan) -> dict[str, Any]:
         "peak_fleet": max((int(t["vehicles"]) for t in totals), default=0),
         "departures_per_hour": _departures_per_hour(plan),
         "coverage_by_district": coverage,
+        "anchor_stops": _anchor_stops(plan),
         "warnings": list(plan.timetable.warnings),
+        **_operations(plan),
+    }
+
+
+def _split(f: FleetRow) -> dict[str, float]:
+    """Vehicle-hours and vehicle-km split into revenue, layover and deadhead."""
+    return {
+        "revenue_hours": f.revenue_hours,
+        "layover_hours": f.layover_hours,
+        "deadhead_hours": f.deadhead_hours,
+        "revenue_km": f.revenue_km,
+        "deadhead_km": f.deadhead_km,
+    }
+
+
+def _operations(plan: Plan) -> dict[str, Any]:
+    """Passenger figures per period, depots, non-revenue moves and driver shifts."""
+    tt = plan.timetable
+    return {
+        "periods": [dataclasses.asdict(p) for p in plan.periods],
+        "depots": [dataclasses.asdict(d) for d in tt.depots],
+        "deadheads": [dataclasses.asdict(m) for m in tt.deadheads],
+        "duties": [dataclasses.asdict(u) for u in tt.duties],
     }
 
 
@@ -293,6 +348,41 @@ table.fleet td:nth-child(2) { text-align: left; }
 """
 
 
+def _roads_table(d: dict[str, Any]) -> str:
+    """Per route: km by road class, minor streets used, detour ratio and the two turnarounds."""
+    rows = []
+    for r in d["routes"]:
+        kc = r.get("km_by_class") or {}
+        minor = "; ".join(f"{_e(n or '(이름 없음)')} {m:,.0f} m" for n, m in r.get("minor_uses", []))
+        ends = "; ".join(
+            f"{_e(name) if name else _bi('블록 회차', 'block loop')} ({m:,.0f} m)"
+            for _, name, m in r.get("turnarounds", [])
+        )
+        det = _num(r.get("detour_ratio"), 2)
+        if r.get("detour_anchor"):
+            det += f" ({_e(r['detour_anchor'])})"
+        rows.append(
+            [
+                f"<b>{_e(r['short_name'])}</b>",
+                ", ".join(f"{_e(c)} {v:.1f}" for c, v in kc.items()),
+                minor or "–",
+                det,
+                ends or "–",
+            ]
+        )
+    return f"<h3>{_bi('노선 도로', 'Route roads')}</h3>" + _table(
+        [
+            _bi("노선", "Route"),
+            _bi("도로 등급별 km", "km by road class"),
+            _bi("소로 이용", "Minor streets"),
+            _bi("우회율", "Detour ratio"),
+            _bi("회차", "Turnarounds"),
+        ],
+        rows,
+        "roads",
+    )
+
+
 def _plan_section(d: dict[str, Any]) -> str:
     sc, k = d["scenario"], d["kpis"]
     colors = {r["route_id"]: _color(r["color"]) for r in d["routes"]}
@@ -348,6 +438,7 @@ def _plan_section(d: dict[str, Any]) -> str:
             "routes",
         )
     )
+    out.append(_roads_table(d))
     out.append(f"<h3>{_bi('차량·운행', 'Fleet and vehicle-hours')}</h3>")
     frows = []
     for f in d["fleet"]:
@@ -358,6 +449,7 @@ def _plan_section(d: dict[str, Any]) -> str:
                 _num(f["vehicles"]),
                 _num(f["trips"]),
                 _num(f["vehicle_hours"]),
+                *_split_cells(f),
                 _num(f["vehicle_km"]),
             ]
         )
@@ -369,6 +461,7 @@ def _plan_section(d: dict[str, Any]) -> str:
                 f"<b>{_num(t['vehicles'])}</b>",
                 f"<b>{_num(t['trips'])}</b>",
                 f"<b>{_num(t['vehicle_hours'])}</b>",
+                *(f"<b>{c}</b>" for c in _split_cells(t)),
                 f"<b>{_num(t['vehicle_km'])}</b>",
             ]
         )
@@ -380,12 +473,16 @@ def _plan_section(d: dict[str, Any]) -> str:
                 _bi("차량", "Buses"),
                 _bi("운행 횟수", "Trips"),
                 _bi("차량-시간", "Vehicle-hours"),
+                _bi("└ 영업", "└ revenue"),
+                _bi("└ 회차 대기", "└ layover"),
+                _bi("└ 공차 회송", "└ deadhead"),
                 _bi("차량-km", "Vehicle-km"),
             ],
             frows,
             "fleet",
         )
     )
+    out.append(_operations_html(d))
     out.append(
         f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
         f"<b>{_num(d['peak_fleet'])}</b></p>"
@@ -425,11 +522,112 @@ def _plan_section(d: dict[str, Any]) -> str:
                 "coverage",
             )
         )
+    if d.get("anchor_stops"):
+        out.append(f"<h3>{_bi('거점 정류장', 'Stops serving the anchors')}</h3>")
+        arows = [
+            [
+                _bi(a["anchor_ko"], a["anchor_en"]),
+                _bi(a["stop_ko"], a["stop_en"]),
+                _e(a["ars"]) if a["ars"] else _bi("신설", "new"),
+                _num(a["distance_m"], 0),
+            ]
+            for a in d["anchor_stops"]
+        ]
+        heads = [_bi("거점", "Anchor"), _bi("정류장", "Stop"), "ARS"]
+        heads.append(_bi("거리(m)", "Distance (m)"))
+        out.append(_table(heads, arows, "anchors"))
     if d["warnings"]:
         out.append(f'<h3>{_bi("경고", "Warnings")}</h3><ul class="warn">')
         out += [f"<li>{_e(w)}</li>" for w in d["warnings"]]
         out.append("</ul>")
     out.append("</section>")
+    return "\n".join(out)
+
+
+def _split_cells(f: dict[str, Any]) -> list[str]:
+    return [_num(f.get(k)) for k in ("revenue_hours", "layover_hours", "deadhead_hours")]
+
+
+def _operations_html(d: dict[str, Any]) -> str:
+    """Passenger figures per period, depots and deadheads, driver shifts."""
+    out = []
+    if d.get("periods"):
+        out.append(f"<h3>{_bi('시간대별 승객 지표', 'Passenger figures by period')}</h3>")
+        rows = [
+            [
+                _bi(*_DAY.get(p["service_id"], (p["service_id"],) * 2)),
+                _bi(*_PERIOD.get(p["period"], (p["period"],) * 2)),
+                _num(p["att_min"]),
+                _num(p["walk_min"]),
+                _num(p["wait_min"]),
+                _num(p["in_vehicle_min"]),
+                _num(p["transfer_min"]),
+                _num(p["d0"]),
+            ]
+            for p in d["periods"]
+        ]
+        head = [
+            _bi("요일", "Day type"),
+            _bi("시간대", "Period"),
+            _bi("평균 통행(분)", "Travel (min)"),
+            _bi("도보", "Walk"),
+            _bi("대기", "Wait"),
+            _bi("차내", "In vehicle"),
+            _bi("환승 벌점", "Transfer penalty"),
+            _bi("환승 없이(%)", "No transfer (%)"),
+        ]
+        out.append(_table(head, rows, "periods"))
+    if d.get("depots"):
+        out.append(f"<h3>{_bi('차고지와 공차 회송', 'Depots and deadheads')}</h3>")
+        rows = []
+        for dep in d["depots"]:
+            for day in DAY_TYPES:
+                moves = [
+                    m
+                    for m in d["deadheads"]
+                    if m["depot_id"] == dep["depot_id"] and m["service_id"] == day
+                ]
+                if not moves:
+                    continue
+                rows.append(
+                    [
+                        _bi(dep["name_ko"], dep["name_en"]),
+                        _bi(*_DAY.get(day, (day, day))),
+                        _num(sum(m["kind"] == "pull_out" for m in moves)),
+                        _num(sum(m["kind"] == "pull_in" for m in moves)),
+                        _num(sum(m["end_s"] - m["start_s"] for m in moves) / 3600),
+                        _num(sum(m["length_m"] for m in moves) / 1000),
+                    ]
+                )
+        head = [
+            _bi("차고지", "Depot"),
+            _bi("요일", "Day type"),
+            _bi("출고", "Pull-outs"),
+            _bi("입고", "Pull-ins"),
+            _bi("회송 시간", "Deadhead hours"),
+            _bi("회송 km", "Deadhead km"),
+        ]
+        out.append(_table(head, rows, "depots"))
+    if d.get("duties"):
+        out.append(f"<h3>{_bi('운전원 근무 (추정)', 'Driver shifts (estimate)')}</h3>")
+        rows = [
+            [
+                _bi(*_DAY.get(u["service_id"], (u["service_id"],) * 2)),
+                _num(u["duties"]),
+                _num(u["mean_h"]),
+                _num(u["longest_h"]),
+                _num(u["relief_points"]),
+            ]
+            for u in d["duties"]
+        ]
+        head = [
+            _bi("요일", "Day type"),
+            _bi("근무 수", "Shifts"),
+            _bi("평균(시간)", "Mean (h)"),
+            _bi("최장(시간)", "Longest (h)"),
+            _bi("교대 지점", "Reliefs"),
+        ]
+        out.append(_table(head, rows, "duties"))
     return "\n".join(out)
 
 
@@ -453,9 +651,8 @@ def _kpi_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         (_bi("1회 환승(%)", "One transfer (%)"), _num(k["d1"])),
         (_bi("2회 환승(%)", "Two transfers (%)"), _num(k["d2"])),
         (_bi("미처리(%)", "Unserved (%)"), _num(k["dun"])),
-        (_bi("평일 차량-시간 (설계)", "Weekday vehicle-hours (design)"), _num(k["vehicle_hours"])),
         (
-            _bi("평일 차량-시간 (시간표)", "Weekday vehicle-hours (timetable)"),
+            _bi("평일 차량-시간 (출고~입고)", "Weekday vehicle-hours (pull-out to pull-in)"),
             _num(wk.get("vehicle_hours")),
         ),
         (_bi("필요 차량", "Buses needed"), _num(d["peak_fleet"])),

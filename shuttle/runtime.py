@@ -10,7 +10,10 @@ computed here, from the same three inputs:
 - the dwell at every intermediate stop (``ServiceConfig.dwell_s``).
 
 A stop time is ``round(cumulative free-flow time * factor + dwell * stops passed)``; bounds that
-must hold all day use the slowest period (:func:`slowest_factor`).
+must hold all day use the slowest period (:func:`slowest_factor`). A deadhead (pull-out,
+pull-in) is the free-flow road time times the factor of the period of the trip it serves (the
+first departure for a pull-out, the last arrival for a pull-in), with no dwell
+(:func:`deadhead_s`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .model import Pattern, Route
 
 __all__ = [
     "cycle_time_s",
+    "deadhead_s",
     "slowest_factor",
     "slowest_period",
     "stop_times",
@@ -79,3 +83,11 @@ def cycle_time_s(route: Route, service: ServiceConfig, factor: float | None = No
     f = slowest_factor(service) if factor is None else factor
     lay = math.ceil(service.layover_min * 60)
     return sum(trip_duration_s(p, f, service.dwell_s) + lay for p in route.patterns)
+
+
+def deadhead_s(free_s: int, factor: float) -> int:
+    """Return a deadhead's duration: free-flow road time times the period factor (no dwell).
+
+    At least one second, so that a pull-out always precedes its first departure.
+    """
+    return max(1, round(free_s * factor))

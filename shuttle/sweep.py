@@ -25,7 +25,17 @@ from . import io
 from .config import Scenario
 from .errors import ConfigError
 
-__all__ = ["SweepRow", "expand_grid", "parse_assignment", "rows_to_csv", "run_sweep", "run_variant"]
+__all__ = [
+    "FORMULA_STARTS",
+    "SweepRow",
+    "csv_cell",
+    "expand_grid",
+    "parse_assignment",
+    "rows_to_csv",
+    "run_sweep",
+    "run_variant",
+    "write_sweep",
+]
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +176,7 @@ def run_sweep(
     *,
     cache_dir: str | Path | None = None,
     client: Any = None,
+    scheduler: str = "threads",
 ) -> tuple[SweepRow, ...]:
     """Run every variant as a Dask task and return their rows in variant order.
 
@@ -178,8 +189,19 @@ def run_sweep(
     cache_dir
         Road-graph cache shared by the tasks (on a cluster: a folder every worker can read).
     client
-        A ``dask.distributed.Client``; None runs on the local threaded scheduler.
+        A ``dask.distributed.Client``; None runs on the local ``scheduler``.
+    scheduler
+        The local Dask scheduler without a client: ``threads`` (default), ``processes`` (worker
+        processes, each with its own hash seed: the rows are the same) or ``sync``.
+
+    Raises
+    ------
+    ConfigError
+        If ``scheduler`` is not one of those.
     """
+    if scheduler not in ("threads", "processes", "sync"):
+        msg = f"sweep scheduler {scheduler!r}: expected threads, processes or sync"
+        raise ConfigError(msg)
     import dask
 
     from . import pipeline
@@ -196,19 +218,38 @@ def run_sweep(
     if client is not None:
         results = client.gather(client.compute(tasks))
     else:
-        results = dask.compute(*tasks, scheduler="threads")
+        results = dask.compute(*tasks, scheduler=scheduler)
     return tuple(results)
 
 
-def rows_to_csv(rows: Sequence[SweepRow]) -> str:
-    """Format sweep rows as CSV text (header + one line per variant)."""
+#: First characters that make a spreadsheet read a cell as a formula (or hide one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """Return a CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Text beginning with one of :data:`FORMULA_STARTS` gets a leading apostrophe (OWASP CSV
+    injection advice); numbers and booleans are returned unchanged, so they stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_line(cells: Sequence[Any]) -> str:
+    """One CSV line ending in LF; a cell holding CR or LF is quoted (as with CRLF line ends)."""
     buf = _io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()[:-2] + "\n"
+
+
+def rows_to_csv(rows: Sequence[SweepRow]) -> str:
+    """Format sweep rows as CSV text (header + one line per variant), formulas neutralised."""
     names = [f.name for f in dataclasses.fields(SweepRow)]
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(names)
-    for r in rows:
-        w.writerow([getattr(r, n) for n in names])
-    return buf.getvalue()
+    lines = [_csv_line(names)]
+    lines += [_csv_line([csv_cell(getattr(r, n)) for n in names]) for r in rows]
+    return "".join(lines)
 
 
 def write_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:

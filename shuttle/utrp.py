@@ -467,7 +467,7 @@ def evaluate(problem: Problem, routes: Sequence[Sequence[int]]) -> Evaluation:
 # --------------------------------------------------------------------------------------------
 
 #: Design methods: ``name -> f(problem, *, seed, time_limit_s, iterations, operator_weight,
-#: progress) -> RouteSet``.
+#: progress, unreach_weight) -> RouteSet``.
 ALGORITHMS: dict[str, Callable[..., RouteSet]] = {
     "greedy": ops.design_greedy,
     "anneal": ops.design_anneal,
@@ -483,6 +483,7 @@ def design(
     iterations: int | None = None,
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
+    unreach_weight: float | None = None,
 ) -> RouteSet:
     """Design a route set for ``problem``.
 
@@ -508,6 +509,9 @@ def design(
         references are the greedy route set's ATT and TRT. ``0`` = passenger-oriented.
     progress
         Optional callback ``progress(stage, done, total)``.
+    unreach_weight
+        Weight of the share of demand that needs more than two transfers, added to the
+        objective; default 5. A large value (e.g. 1000) keeps dun at 0 at the operator end.
 
     Returns
     -------
@@ -535,6 +539,9 @@ def design(
     if iterations is not None and iterations < 0:
         msg = f"iterations must be >= 0, got {iterations}."
         raise ValueError(msg)
+    if unreach_weight is not None and not (np.isfinite(unreach_weight) and unreach_weight >= 0):
+        msg = f"unreach_weight must be finite and >= 0, got {unreach_weight}."
+        raise ValueError(msg)
     return algo(
         problem,
         seed=seed,
@@ -542,4 +549,5 @@ def design(
         iterations=iterations,
         operator_weight=operator_weight,
         progress=progress,
+        unreach_weight=ops.UNREACH_WEIGHT if unreach_weight is None else float(unreach_weight),
     )

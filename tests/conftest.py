@@ -55,3 +55,12 @@ def designs(road_graph, scenario: Scenario):  # noqa: ANN001, ANN201
     from shuttle import design
 
     return {m: design.design_network(road_graph, scenario, method=m) for m in design.ALGORITHMS}
+
+
+@pytest.fixture(scope="session")
+def default_feed(road_graph, scenario: Scenario, designs, tmp_path_factory):  # noqa: ANN001, ANN201
+    """The default feed (what ``shuttle plan`` writes as gtfs_out/nw3.zip): the anneal design."""
+    from shuttle import gtfs, pipeline
+
+    plan = pipeline.make_plan(scenario, road_graph, design=designs["anneal"])
+    return gtfs.write_feed(plan, tmp_path_factory.mktemp("default_feed") / "nw3.zip")

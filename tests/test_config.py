@@ -59,10 +59,11 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("routes = 8", 'routes = "six"', "design.routes"),
         ("districts = [11410, 11380, 11440]", "districts = [11410, 99999]", "99999"),
         ('source = "tiles"', 'source = "shapefile"', "network.source"),
-        ("headways_min = { peak = 12,", "headways_min = { peak = 0,", "weekday.headways_min.peak"),
+        ("headways_min = { peak = 15,", "headways_min = { peak = 0,", "weekday.headways_min.peak"),
         ('span = ["06:00", "23:00"]', 'span = ["23:00", "06:00"]', "weekday.span"),
         ('span = ["06:00", "23:00"]', 'span = ["6h", "23:00"]', "weekday.span"),
-        ("fleet_cap = 90", "fleet_cap = 0", "service.fleet_cap"),
+        ("fleet = 30", "fleet = 0", "budget.fleet"),
+        ("dwell_s = 20", "dwell_s = 20\nfleet_cap = 90", "service.fleet_cap"),
         ("operator_weight = 0.3", "operator_weight = 1.5", "design.operator_weight"),
         ('method = "anneal"', 'method = "magic"', "design.method"),
         (

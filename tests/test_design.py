@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import math
+import zipfile
 
 import networkx as nx
 import numpy as np
 import pytest
 
-from shuttle import design, geo, paths
+from shuttle import design, geo, router, runtime
 from shuttle import stops as stops_mod
 from shuttle.config import Anchor, Scenario
 from shuttle.errors import ConfigError, DesignError
@@ -70,15 +73,46 @@ def test_routes_stay_in_graph_without_uturns_or_repeats(designs, road_graph, met
             assert all(stops[s].node in set(nodes) for s in p.stop_ids)
 
 
-def test_terminals_are_intersections(designs, road_graph, method) -> None:
+def test_directions_share_their_terminal_stops(designs, method) -> None:
+    # each trip ends at the stop where the next trip of its bus starts (after the turnaround)
+    for r in designs[method].routes:
+        fwd, back = r.patterns
+        assert fwd.stop_ids[-1] == back.stop_ids[0], r.route_id
+        assert back.stop_ids[-1] == fwd.stop_ids[0], r.route_id
+        assert fwd.shape[-1] == back.shape[0], r.route_id
+        assert back.shape[-1] == fwd.shape[0], r.route_id
+
+
+def test_clean_paths(designs, method) -> None:
+    """Within one direction no road segment is driven twice (either way), no stop served twice."""
     for r in designs[method].routes:
         for p in r.patterns:
-            assert _distinct_succ(road_graph, p.node_path[0]) >= 3
-            assert _distinct_succ(road_graph, p.node_path[-1]) >= 3
-        # the two directions share their terminals (turn-around at an intersection)
-        fwd, back = r.patterns
-        assert fwd.node_path[0] == back.node_path[-1]
-        assert fwd.node_path[-1] == back.node_path[0]
+            segs = [frozenset(uv) for uv in zip(p.node_path[:-1], p.node_path[1:], strict=True)]
+            twice = sorted({tuple(sorted(s)) for s in segs if segs.count(s) > 1})
+            assert not twice, f"{r.route_id} direction {p.direction_id} drives {twice} twice"
+            assert len(set(p.stop_ids)) == len(p.stop_ids), r.route_id
+
+
+def test_bus_roads_only(designs, scenario, method) -> None:
+    """nw3 allows no minor street (design.minor_access_m = 0): 0 km on them, none reported."""
+    assert scenario.design.minor_access_m == 0.0
+    bus = set(scenario.design.bus_classes)
+    for rk, r in zip(designs[method].kpis.routes, designs[method].routes, strict=True):
+        classes = dict(rk.km_by_class)
+        assert set(classes) <= bus, (r.route_id, classes)
+        assert rk.minor_uses == ()
+        # the km by class add up to both directions' road length (node path, incl. the part of
+        # the first and last edge beyond the terminal stops)
+        assert sum(classes.values()) >= sum(p.length_m for p in r.patterns) / 1000.0 - 0.01
+
+
+def test_detour_ratio_bounded(designs, scenario, method) -> None:
+    for rk in designs[method].kpis.routes:
+        assert rk.detour_ratio >= 1.0
+        if rk.detour_ratio > scenario.design.max_detour_ratio:
+            assert rk.detour_anchor, rk.route_id  # only where an anchor forces it
+        assert len(rk.turnarounds) == 2
+        assert all(kind in ("terminal", "block") for kind, _, _ in rk.turnarounds)
 
 
 def _stop_positions(p, stops) -> list[int]:  # noqa: ANN001
@@ -130,6 +164,8 @@ def test_bounds_hold(designs, scenario, method) -> None:
         assert rk.route_id == r.route_id
         assert max(p.length_m for p in r.patterns) <= ds.max_route_km * 1000.0
         assert rk.cycle_s <= ds.max_cycle_min * 60.0
+        # the bound holds at the slowest period (peak x1.35), dwell and layovers included
+        assert runtime.cycle_time_s(r, scenario.service) <= ds.max_cycle_min * 60.0
         assert min(len(set(p.stop_ids)) for p in r.patterns) >= ds.min_stops
         assert rk.cycle_s > 2 * rk.one_way_s - 2  # cycle includes both ways and layovers
 
@@ -213,79 +249,49 @@ def test_cycle_too_short(road_graph, scenario) -> None:
         design.design_network(road_graph, _with_design(scenario, max_cycle_min=10.0))
 
 
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ("max_turn_deg = 200.0", "design.max_turn_deg"),
+        ('bus_classes = ["lane"]', "design.bus_classes"),
+        ("bus_classes = []", "design.bus_classes"),
+        ("max_detour_ratio = 0.9", "design.max_detour_ratio"),
+        ("minor_access_m = -5.0", "design.minor_access_m"),
+    ],
+)
+def test_bad_design_keys(tmp_path, new: str, expected: str) -> None:  # noqa: ANN001
+    from shuttle.config import load_scenario, scenario_path
+
+    text = scenario_path("nw3").read_text(encoding="utf-8")
+    p = tmp_path / "bad.toml"
+    p.write_text(text.replace("[design]\n", f"[design]\n{new}\n", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_scenario(p)
+    assert expected in str(e.value)
+    assert str(p) in str(e.value)
+
+
+def test_unknown_terminal(tmp_path) -> None:  # noqa: ANN001
+    from shuttle.config import load_scenario, scenario_path
+
+    text = scenario_path("nw3").read_text(encoding="utf-8")
+    p = tmp_path / "t.toml"
+    p.write_text(text + '\n[[terminals]]\nname = "없는차고지"\n', encoding="utf-8")
+    sc = load_scenario(p)
+    assert sc.terminals[0].name == "없는차고지"
+    with pytest.raises(ConfigError, match=r"terminals\[0\].*없는차고지"):
+        design.resolve_terminals(sc, stops_mod.read_bus_stops(sc))
+    # a real one resolves to its stop: 진관공영차고지 (ARS 12469, 126.9080, 37.6467 in the list)
+    p.write_text(text + '\n[[terminals]]\nname = "진관공영차고지"\n', encoding="utf-8")
+    sc = load_scenario(p)
+    ((name, lat, lon),) = design.resolve_terminals(sc, stops_mod.read_bus_stops(sc))
+    assert name == "진관공영차고지"
+    assert (round(lat, 3), round(lon, 3)) == (37.647, 126.908)
+
+
 def test_unknown_method(road_graph, scenario) -> None:
     with pytest.raises(ConfigError, match=r"design\.method"):
         design.design_network(road_graph, scenario, method="genetic")
-
-
-# ------------------------------------------------------------------------------------------------
-# hand-built 4 x 4 grid: U-turn-free concatenation
-
-
-def _grid() -> nx.MultiDiGraph:
-    """4 x 4 two-way grid, node ``10 r + c``, edges 100 m; 10 s each except 12->13 (30 s) and
-    12->11 (20 s), which make every expected walk below unique."""
-    G = nx.MultiDiGraph(crs="epsg:4326")
-    for r in range(4):
-        for c in range(4):
-            G.add_node(10 * r + c, x=126.9 + 0.00113 * c, y=37.55 + 0.0009 * r)
-    for r in range(4):
-        for c in range(4):
-            for dr, dc in ((0, 1), (1, 0)):
-                if r + dr < 4 and c + dc < 4:
-                    a, b = 10 * r + c, 10 * (r + dr) + c + dc
-                    for u, v in ((a, b), (b, a)):
-                        G.add_edge(u, v, length=100.0, travel_time=10.0, highway="secondary")
-    G.edges[12, 13, 0]["travel_time"] = 30.0
-    G.edges[12, 11, 0]["travel_time"] = 20.0
-    return G
-
-
-def _cost(G: nx.MultiDiGraph, nodes: list[int]) -> float:
-    return sum(G.edges[u, v, 0]["travel_time"] for u, v in zip(nodes[:-1], nodes[1:], strict=True))
-
-
-def _uturns(nodes: list[int]) -> int:
-    return sum(1 for a, c in zip(nodes[:-2], nodes[2:], strict=True) if a == c)
-
-
-def test_grid_uturn_free_concatenation() -> None:
-    G = _grid()
-    router = design.UTurnFreeRouter(G, paths.road_matrix(G))
-    # Key nodes 0 -> 3 -> 1 along row 0. Concatenated shortest paths 0,1,2,3 (30 s) + 3,2,1
-    # (20 s) reverse at the corner 3.
-    naive = nx.shortest_path(G, 0, 3, weight="travel_time")
-    naive += nx.shortest_path(G, 3, 1, weight="travel_time")[1:]
-    assert naive == [0, 1, 2, 3, 2, 1]
-    assert _uturns(naive) == 1
-    # U-turn free: from 3 (entered from 2) the only exit is 13, then 12 and back up column 2
-    # (12 -> 11 costs 20 s, so 12 -> 2 -> 1 wins): 30 + 10 + 10 + 10 + 10 = 70 s. Entering 3
-    # from 13 instead costs 0,1,2,12,13,3 = 70 s before the 20 s back, 90 s in all.
-    path = router.route([0, 3, 1])
-    assert path == [0, 1, 2, 3, 13, 12, 2, 1]
-    assert _uturns(path) == 0
-    assert _cost(G, path) == pytest.approx(70.0)
-    edges = list(zip(path[:-1], path[1:], strict=True))
-    assert len(set(edges)) == len(edges)
-
-
-def test_grid_route_through_corner_turns_round_the_block() -> None:
-    G = _grid()
-    router = design.UTurnFreeRouter(G, paths.road_matrix(G))
-    # into the corner 3 and back to 2: clockwise round the block 2,3,13,12,2 (40 s); the other
-    # way round, 2,12,13,3,2, pays the slow 12 -> 13 (60 s).
-    path = router.route([2, 3, 2])
-    assert path == [2, 3, 13, 12, 2]
-    assert _cost(G, path) == pytest.approx(40.0)
-
-
-def test_grid_via_radius_passes_near_a_key_node() -> None:
-    G = _grid()
-    router = design.UTurnFreeRouter(G, paths.road_matrix(G))
-    exact = router.route([0, 2, 1])
-    near = router.route([0, 2, 1], via_radius_m=150.0)  # node 1 or 3 or 12 count as "near 2"
-    assert _cost(G, near) < _cost(G, exact)
-    assert not any(a == c for a, c in zip(near[:-2], near[2:], strict=True))
 
 
 def test_text_colour_contrast() -> None:
@@ -293,3 +299,82 @@ def test_text_colour_contrast() -> None:
         assert design.contrast_ratio(c, design.text_color_for(c)) >= 4.5
     assert design.text_color_for("FFFF00") == "000000"
     assert design.text_color_for("000075") == "FFFFFF"
+
+
+# ------------------------------------------------------------------------------------------------
+# the default feed: no turn above the limit along any bus's day
+
+
+def _read(z: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    with z.open(name) as f:
+        return list(csv.DictReader(io.TextIOWrapper(f, encoding="utf-8-sig")))
+
+
+def _thin(pts: list[tuple[float, float]], min_m: float) -> list[tuple[float, float]]:
+    """Shape points at least ``min_m`` apart (rounding to 1e-6 degree makes tiny segments)."""
+    out = [pts[0]]
+    for p in pts[1:]:
+        if geo.haversine_m(*out[-1], *p) >= min_m:
+            out.append(p)
+    return out
+
+
+def _heading(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return router.bearing_deg(*a, *b)
+
+
+def test_feed_blocks_turn_at_most_the_limit(default_feed, scenario) -> None:  # noqa: ANN001
+    """Walk every block shape point to shape point and trip to trip: no turn above the limit."""
+    limit = scenario.design.max_turn_deg
+    z = zipfile.ZipFile(default_feed)
+    raw: dict[str, list[tuple[int, float, float]]] = {}
+    for row in _read(z, "shapes.txt"):
+        raw.setdefault(row["shape_id"], []).append(
+            (int(row["shape_pt_sequence"]), float(row["shape_pt_lat"]), float(row["shape_pt_lon"]))
+        )
+    shapes = {k: _thin([(a, b) for _, a, b in sorted(v)], 1.0) for k, v in raw.items()}
+    worst = 0.0
+    for sid, pts in shapes.items():  # inside each trip
+        for a, b, c in zip(pts, pts[1:], pts[2:], strict=False):
+            t = router.turn_deg(_heading(a, b), _heading(b, c))
+            assert t <= limit + 1e-6, f"shape {sid} turns {t:.0f} deg at {b}"
+            worst = max(worst, t)
+    first: dict[str, int] = {}
+    for row in _read(z, "stop_times.txt"):
+        h, m, s = (int(x) for x in row["departure_time"].split(":"))
+        first[row["trip_id"]] = min(first.get(row["trip_id"], 10**9), h * 3600 + m * 60 + s)
+    blocks: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for t in _read(z, "trips.txt"):
+        assert t["block_id"], t["trip_id"]
+        blocks.setdefault((t["service_id"], t["block_id"]), []).append(
+            (first[t["trip_id"]], t["shape_id"])
+        )
+    joins = 0
+    for key, trips in blocks.items():  # from one trip to the next of the same bus
+        trips.sort()
+        for (_, s1), (_, s2) in zip(trips, trips[1:], strict=False):
+            a, b = shapes[s1], shapes[s2]
+            assert geo.haversine_m(*a[-1], *b[0]) < 1.0, f"{key}: {s2} starts where {s1} ended"
+            t = router.turn_deg(_heading(a[-2], a[-1]), _heading(b[0], b[1]))
+            assert t <= limit + 1e-6, f"{key}: {s1} -> {s2} turns {t:.0f} deg"
+            joins += 1
+    assert joins > 0
+    assert worst > 60.0  # the walk does see real turns (a city bus turns at right angles)
+
+
+def test_feed_trips_serve_each_stop_once(default_feed) -> None:  # noqa: ANN001
+    z = zipfile.ZipFile(default_feed)
+    seen: dict[str, list[str]] = {}
+    for row in _read(z, "stop_times.txt"):
+        seen.setdefault(row["trip_id"], []).append(row["stop_id"])
+    for trip, stops in seen.items():
+        assert len(set(stops)) == len(stops), trip
+
+
+def test_report_has_route_roads(designs) -> None:  # noqa: ANN001
+    js = design.design_to_json(designs["anneal"])
+    for r in js["routes"]:
+        k = r["kpi"]
+        assert k["detour_ratio"] >= 1.0
+        assert set(k["km_by_class"]) <= {"primary", "secondary", "tertiary"}
+        assert len(k["turnarounds"]) == 2

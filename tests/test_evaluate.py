@@ -29,6 +29,10 @@ SPEED = 4.5 * 1000 / 60  # m/min (default walk_speed_kmh)
 WAIT = 7.5  # half the default weekday off-peak headway (15 min)
 PEN = 5.0  # default transfer_penalty_min
 DWELL = 20 / 60  # default dwell_s
+# ride times at the default weekday off-peak factor 1.15, rounded to whole seconds as a timetable:
+# R1 240 s -> 276 s, dwell 20 s, 300 s -> 345 s; R2 600 s -> 690 s
+RIDE_R1 = (276 + 20 + 345) / 60
+RIDE_R2 = 690 / 60
 
 
 def walk(d_m: float) -> float:
@@ -104,16 +108,17 @@ def scen() -> Scenario:
 
 def by_hand() -> dict[tuple[int, int], tuple[float, float, float, int]]:
     """(walk, wait, in-vehicle, transfers) of every OD pair, worked out by hand."""
-    r1 = 4 + DWELL + 5  # a0 -> b0 and b1 -> a1
+    r1 = RIDE_R1  # a0 -> b0 and b1 -> a1
+    r2 = RIDE_R2
     diag = float(np.hypot(150, 150))  # b0 -> b2 and b3 -> b1
     c1 = float(np.hypot(20, 150))  # C centre to c1, b3 to B centre
     return {
         (0, 1): (walk(150) + walk(150), WAIT, r1, 0),  # a0 .. b0
-        (0, 2): (walk(150) + walk(diag) + walk(150), 2 * WAIT, r1 + 10, 1),  # a0 .. b0~b2 .. c0
+        (0, 2): (walk(150) + walk(diag) + walk(150), 2 * WAIT, r1 + r2, 1),  # a0 .. b0~b2 .. c0
         (1, 0): (walk(170) + walk(170), WAIT, r1, 0),  # b1 .. a1
-        (1, 2): (walk(150) + walk(150), WAIT, 10, 0),  # b2 .. c0
-        (2, 0): (walk(c1) + walk(diag) + walk(170), 2 * WAIT, 10 + r1, 1),  # c1 .. b3~b1 .. a1
-        (2, 1): (walk(c1) + walk(c1), WAIT, 10, 0),  # c1 .. b3
+        (1, 2): (walk(150) + walk(150), WAIT, r2, 0),  # b2 .. c0
+        (2, 0): (walk(c1) + walk(diag) + walk(170), 2 * WAIT, r2 + r1, 1),  # c1 .. b3~b1 .. a1
+        (2, 1): (walk(c1) + walk(c1), WAIT, r2, 0),  # c1 .. b3
     }
 
 
@@ -135,8 +140,8 @@ def test_hand_network(scen: Scenario) -> None:
     assert ev.att_min == pytest.approx(
         ev.walk_min + ev.wait_min + ev.in_vehicle_min + ev.transfer_min, abs=1e-9
     )
-    # A->B: 2.6 + 7.5 + 9.333 + 2.6 = 22.03 min
-    assert ev.time_min[0, 1] == pytest.approx(22.0333, abs=1e-3)
+    # A->B: 2.6 + 7.5 + 10.683 + 2.6 = 23.383 min
+    assert ev.time_min[0, 1] == pytest.approx(23.3833, abs=1e-3)
     assert (ev.d0, ev.d1, ev.d2, ev.dun) == pytest.approx((50.0, 50.0, 0.0, 0.0))
     assert ev.access_pct == pytest.approx(100.0)
     assert ev.demand == pytest.approx(100.0)
@@ -178,10 +183,9 @@ def test_same_stop_transfer_without_walk(scen: Scenario) -> None:
         route("R2", pattern(0, ("b0", "c0"), (600,)), pattern(1, ("c1", "b1"), (600,))),
     )
     ev = evaluate.evaluate_network(rts, make_stops(STOP_XY), ZONES, TRIPS, scen)
-    r1 = 4 + DWELL + 5
     assert ev.transfers[0, 2] == 1
     assert ev.time_min[0, 2] == pytest.approx(
-        walk(150) + 2 * WAIT + PEN + r1 + 10 + walk(150), abs=1e-4
+        walk(150) + 2 * WAIT + PEN + RIDE_R1 + RIDE_R2 + walk(150), abs=1e-4
     )
 
 
@@ -209,7 +213,54 @@ def test_tie_break_prefers_fewer_transfers(scen: Scenario) -> None:
     ev = evaluate.evaluate_network(rts, make_stops(STOP_XY), ZONES, TRIPS, free)
     assert ev.transfers[0, 1] == 0
     assert ev.transfers[1, 0] == 0
-    assert ev.time_min[0, 1] == pytest.approx(walk(150) + 9 + walk(150), abs=1e-4)
+    # 240 s and 300 s at the off-peak factor 1.15, no dwell: 276 s + 345 s
+    assert ev.time_min[0, 1] == pytest.approx(walk(150) + (276 + 345) / 60 + walk(150), abs=1e-4)
+
+
+def test_period_run_times_and_headways(scen: Scenario) -> None:
+    """Weekday peak: run times at the peak factor 1.35, waits from the headways actually run."""
+    ev = evaluate.evaluate_network(
+        ROUTES,
+        make_stops(STOP_XY),
+        ZONES,
+        TRIPS,
+        scen,
+        day="weekday",
+        period="peak",
+        headways_min={"R1": 30.0},  # R1 widened to 30 min (e.g. by a fleet cap); R2 runs 12
+    )
+    # R1 at 1.35: 240 s -> 324 s, dwell 20 s, 300 s -> 405 s; R2: 600 s -> 810 s
+    r1, r2 = (324 + 20 + 405) / 60, 810 / 60
+    assert ev.time_min[0, 1] == pytest.approx(walk(150) + 15.0 + r1 + walk(150), abs=1e-4)
+    assert ev.time_min[1, 2] == pytest.approx(walk(150) + 6.0 + r2 + walk(150), abs=1e-4)
+    diag = float(np.hypot(150, 150))
+    assert ev.time_min[0, 2] == pytest.approx(
+        walk(150) + walk(diag) + walk(150) + 15.0 + 6.0 + r1 + r2 + PEN, abs=1e-4
+    )
+    # the off-peak default (15 min, factor 1.15) is faster to ride and shorter to wait for R1
+    off = evaluate.evaluate_network(ROUTES, make_stops(STOP_XY), ZONES, TRIPS, scen)
+    assert off.in_vehicle_min < ev.in_vehicle_min
+    assert off.time_min[0, 1] == pytest.approx(walk(150) + WAIT + RIDE_R1 + walk(150), abs=1e-4)
+
+
+def test_period_figures_use_fleet_headways(scen: Scenario) -> None:
+    from shuttle.model import FleetRow
+
+    rows = [
+        FleetRow(
+            rid, "weekday", 1, 1, 1.0, 1.0, (("peak", 20.0), ("offpeak", 40.0), ("evening", 60.0))
+        )
+        for rid in ("R1", "R2")
+    ]
+    figs = evaluate.period_figures(ROUTES, make_stops(STOP_XY), ZONES, TRIPS, scen, rows)
+    assert [(f.service_id, f.period) for f in figs] == [("weekday", "peak"), ("weekday", "offpeak")]
+    peak, off = figs
+    # every path boards once or twice; the first wait is half the headway run (10 and 20 min)
+    assert peak.wait_min == pytest.approx(10.0 * (1 + 0.5), abs=1e-3)  # half the demand changes
+    assert off.wait_min == pytest.approx(20.0 * (1 + 0.5), abs=1e-3)
+    assert peak.att_min == pytest.approx(
+        peak.walk_min + peak.wait_min + peak.in_vehicle_min + peak.transfer_min, abs=2e-3
+    )
 
 
 def test_deterministic(scen: Scenario) -> None:

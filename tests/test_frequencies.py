@@ -66,13 +66,18 @@ def test_budget_too_small_is_an_error_not_a_wide_headway() -> None:
         )
 
 
-def test_load_beyond_the_shortest_headway_is_an_error() -> None:
-    evaluate, _ = _model({"A": 5000.0}, {"A": 5000.0})
-    with pytest.raises(DesignError, match="Route A carries 5000 riders an hour"):
-        choose_headways(
-            {"A": 30 * MIN}, evaluate, capacity=50.0, target_load_factor=0.8,
-            policy_headway_s=20 * MIN, fleet_budget=100,
-        )
+def test_a_load_the_budget_cannot_carry_is_flagged() -> None:
+    evaluate, _ = _model({"A": 500.0, "B": 50.0}, {"A": 800.0, "B": 100.0})
+    plan = choose_headways(
+        {"A": 60 * MIN, "B": 40 * MIN}, evaluate, capacity=50.0, target_load_factor=0.8,
+        policy_headway_s=20 * MIN, fleet_budget=16,
+    )
+    h = dict(plan.headways_s)
+    # A narrows while the budget allows: 5 min (12 buses) carries 480 < 500 riders an hour,
+    # 4 min would need 3 more buses than the 2 left
+    assert h["A"] == 5 * MIN
+    assert plan.fleet <= 16
+    assert plan.overloaded == (("A", 500.0, pytest.approx(480.0)),)
 
 
 def test_no_allowed_headway_under_the_policy() -> None:

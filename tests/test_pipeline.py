@@ -14,6 +14,7 @@ from shuttle import gtfs, maps, pipeline, report
 from shuttle.cli import main
 from shuttle.config import Scenario
 from shuttle.model import Plan
+from shuttle.timetable import fleet_summary
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -61,10 +62,14 @@ def test_default_fleet_and_blocks(nw3_plan: Plan) -> None:
     tt = nw3_plan.timetable
     check_blocks(tt, nw3_plan.routes, nw3_plan.scenario.service, nw3_plan.stops)
     check_fleet_covers_cycle(tt, nw3_plan.routes, nw3_plan.scenario.service)
-    cap = nw3_plan.scenario.service.fleet_cap
-    for day in ("weekday", "saturday", "sunday"):
-        vehicles = sum(f.vehicles for f in tt.fleet if f.service_id == day)
-        assert 0 < vehicles <= (cap or vehicles)
+    budget = nw3_plan.scenario.budget.fleet
+    assert budget is not None
+    for total in fleet_summary(tt):
+        assert 0 < total.vehicles <= budget
+    # every headway run is at or under the day type's policy headway
+    for f in tt.fleet:
+        for period, minutes in f.headways_min:
+            assert minutes <= nw3_plan.scenario.service.day(f.service_id).headway(period) + 1e-9
 
 
 def test_report_figures_equal_the_plan(nw3_plan: Plan, tmp_path: Path) -> None:
@@ -175,12 +180,12 @@ def test_cli_plan_twice_is_byte_identical(tmp_path: Path, cache_dir: Path) -> No
 
 
 def test_cli_failure_leaves_no_partial_output(tmp_path: Path, cache_dir: Path) -> None:
-    """An infeasible fleet cap fails with one line after the design; nothing is written."""
+    """A budget too small for one route fails with one line after the design; nothing written."""
     from shuttle.config import scenario_path
 
     p = tmp_path / "capped.toml"
     p.write_text(
-        scenario_path("nw3").read_text("utf-8").replace("fleet_cap = 90", "fleet_cap = 2"),
+        scenario_path("nw3").read_text("utf-8").replace("fleet = 30", "fleet = 2"),
         encoding="utf-8",
     )
     out = tmp_path / "out"
@@ -202,6 +207,6 @@ def test_cli_failure_leaves_no_partial_output(tmp_path: Path, cache_dir: Path) -
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1, r.output
     assert lines[0].startswith("Error: ")
-    assert "fleet_cap" in lines[0]
+    assert "budget" in lines[0]
     written = [q for q in out.rglob("*") if q.is_file()] if out.exists() else []
     assert written == []

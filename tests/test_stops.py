@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from shuttle import areas, geo, network, paths, places, stops
+from shuttle import areas, geo, names, network, paths, places, stops
 from shuttle.config import Scenario
 from shuttle.errors import DesignError
 from shuttle.model import Place
@@ -172,7 +172,14 @@ def test_new_stops_where_there_is_no_bus_stop(scenario: Scenario) -> None:
     assert ps[-1].terminal
     assert not any(p.terminal for p in ps[1:-1])
     assert all(p.ars is None for p in ps)
-    assert all(p.name_ko == "테스트로" for p in ps)  # no landmark near: the road's name
+    # no landmark or crossing near: the road's name, numbered so that neighbours differ
+    assert ps[0].name_ko == "테스트로"
+    assert all(re.fullmatch(r"테스트로( \d)?", p.name_ko) for p in ps)
+    assert all(p.name_ko != q.name_ko for p, q in zip(ps, ps[1:], strict=False))
+    # each new stop stands at the right-hand kerb of the eastbound road: 6 m south of it
+    for p in ps:
+        assert geo.haversine_m(p.lat, p.lon, LAT0, p.lon) == pytest.approx(6.0, abs=0.1)
+        assert p.lat < LAT0
     g = gaps(ps)
     assert g.min() >= scenario.stops.min_spacing_m
     assert g.max() <= scenario.stops.max_spacing_m
@@ -216,12 +223,14 @@ def test_anchor_gets_a_new_stop_when_no_bus_stop_is_near(scenario: Scenario) -> 
     assert a.ars is None
     assert a.name_ko == "가상구청"
     assert a.dist_m == pytest.approx(1500.0, abs=5.0)
-    assert geo.haversine_m(a.lat, a.lon, *at(1500.0, 0.0)) < 5.0  # on the road
+    assert geo.haversine_m(a.lat, a.lon, *at(1500.0, -6.0)) < 1.0  # at the right-hand kerb
+    assert a.anchor_m == pytest.approx(106.0, abs=1.0)  # 100 m north of the road + 6 m
     # a bus stop 120 m from the anchor serves it instead of a new stop
     idx2 = stops.build_stop_index(G, [*far_stops, stop("13003", 1560.0, -8.0)])
     ps2 = stops.place_stops(G, path, idx2, scenario, anchors=[anchor])
     (a2,) = [p for p in ps2 if p.anchor == "가상구청"]
     assert a2.ars == "13003"
+    assert a2.anchor_m == pytest.approx(math.hypot(60.0, 108.0), abs=1.0)
     # an anchor 400 m off the road is not this path's business
     far = Place("먼곳", "Far", "point", *at(1500.0, 400.0), 11410)
     assert all(p.anchor is None for p in stops.place_stops(G, path, idx, scenario, anchors=[far]))
@@ -308,7 +317,7 @@ def test_new_stop_named_after_a_landmark(scenario: Scenario) -> None:
     assert [p.dist_m for p in named] == [p.dist_m for p in plain]
     assert named[len(named) // 2].name_ko == "테스트초등학교"
     assert sum(p.name_ko == "테스트초등학교" for p in named) == 1
-    assert {p.name_ko for p in named} == {"테스트초등학교", "테스트로"}
+    assert all(p.name_ko.startswith("테스트로") for p in named if p is not named[len(named) // 2])
 
 
 def test_new_stops_only_on_stoppable_roads(real_routes: dict, road_graph: nx.MultiDiGraph) -> None:
@@ -382,3 +391,240 @@ def test_catchment_of_one_stop_is_a_400m_disc(scenario: Scenario) -> None:
     assert poly.area == pytest.approx(math.pi * 400.0**2, rel=0.02)
     cx, cy = geo.to_metric_xy(lon, lat)
     assert poly.centroid.distance(shapely.Point(float(cx), float(cy))) < 2.0
+
+
+# ----------------------------------------------------------------------------------------------
+# stops a rider recognises: real stops first, pairs, names, no repeats
+
+
+def _side(G: nx.MultiDiGraph, u: int, v: int, lat: float, lon: float) -> float:
+    """Cross product of the edge u -> v with the vector u -> stop (metric): < 0 is the right."""
+    ux, uy = geo.to_metric_xy(G.nodes[u]["x"], G.nodes[u]["y"])
+    vx, vy = geo.to_metric_xy(G.nodes[v]["x"], G.nodes[v]["y"])
+    px, py = geo.to_metric_xy(lon, lat)
+    return float((vx - ux) * (py - uy) - (vy - uy) * (px - ux))
+
+
+def test_new_stops_come_in_pairs_on_the_right_hand_side(scenario: Scenario) -> None:
+    G, path = road(3000.0)
+    idx = stops.build_stop_index(G, [])
+    east, west = stops.place_route_stops(G, [path, path[::-1]], idx, scenario)
+    assert all(p.ars is None for p in (*east, *west))
+    assert len(east) == len(west)
+    ids_e = {stops.stop_id_of(p) for p in east}
+    ids_w = {stops.stop_id_of(p) for p in west}
+    assert not ids_e & ids_w  # never one point for both directions
+    for p, q in zip(east, reversed(west), strict=True):
+        assert p.dist_m == pytest.approx(3000.0 - q.dist_m, abs=6.0)  # opposite each other
+        assert p.name_ko == q.name_ko
+        for ps, rev in ((p, False), (q, True)):
+            n = ps.edge_index
+            u, v = (path[n], path[n + 1]) if not rev else (path[::-1][n], path[::-1][n + 1])
+            assert _side(G, u, v, ps.lat, ps.lon) < 0  # right of its own direction of travel
+        assert geo.haversine_m(p.lat, p.lon, q.lat, q.lon) == pytest.approx(12.0, abs=6.5)
+
+
+def test_partner_is_the_real_stop_across_the_road(scenario: Scenario) -> None:
+    G, path = road(3000.0)
+    # one westbound bus stop (north side) at 1500 m, nothing on the eastbound side
+    idx = stops.build_stop_index(G, [stop("13001", 1500.0, 8.0)])
+    east, west = stops.place_route_stops(G, [path, path[::-1]], idx, scenario)
+    assert [p.ars for p in west].count("13001") == 1
+    assert all(p.ars is None for p in east)
+    # the eastbound stops keep 100 m (stops.real_stop_snap_m) away from it
+    for p in east:
+        assert geo.haversine_m(p.lat, p.lon, *at(1500.0, 8.0)) > 100.0
+
+
+def test_bus_stop_beside_the_path_replaces_a_new_stop(scenario: Scenario) -> None:
+    """A stop snapped to a parallel service road 12 m south is served from the main road."""
+    G, path = road(3000.0)
+    for n, east_m in ((100, 1300.0), (101, 1700.0)):
+        lat, lon = at(east_m, -12.0)
+        G.add_node(n, x=lon, y=lat)
+    G.add_edge(100, 101, 0, length=400.0, highway="minor", name="옆길", travel_time=60.0)
+    bus = stop("13001", 1500.0, -16.0)  # 4 m + 5 (minor) from the service road, 16 m from the main
+    idx = stops.build_stop_index(G, [bus])
+    (s,) = idx.snapped
+    assert (s.u, s.v) == (100, 101)  # not on the main road
+    ps = stops.place_stops(G, path, idx, scenario)
+    assert [p.ars for p in ps].count("13001") == 1
+    assert max(gaps(ps)) <= scenario.stops.max_spacing_m
+    # westbound, the stop is on the far side: not used
+    assert all(p.ars is None for p in stops.place_stops(G, path[::-1], idx, scenario))
+
+
+def test_anchor_near_a_bus_stop_beyond_the_radius_takes_it(scenario: Scenario) -> None:
+    G, path = road(3000.0)
+    idx = stops.build_stop_index(G, [stop("13003", 1580.0, -8.0)])
+    # 208 m north of the road at 1500 m: 150 m from no stop; a new stop at 1500 m would stand
+    # 80 m from 13003 (real_stop_snap_m = 100), so 13003 serves the anchor
+    anchor = Place("가상구청", "Virtual Office", "point", *at(1500.0, 208.0), 11410)
+    ps = stops.place_stops(G, path, idx, scenario, anchors=[anchor])
+    (a,) = [p for p in ps if p.anchor == "가상구청"]
+    assert a.ars == "13003"
+    assert a.anchor_m == pytest.approx(math.hypot(80.0, 216.0), abs=1.0)
+
+
+def test_no_two_consecutive_stops_share_a_name(scenario: Scenario) -> None:
+    G, path = road(3000.0)
+    same = [
+        BusStop(f"13{i:03d}", f"1{i:03d}", "웨딩타운", *at(50.0 + 100.0 * i, -8.0), "일반차로")
+        for i in range(30)
+    ]
+    ps = stops.place_stops(G, path, stops.build_stop_index(G, same), scenario)
+    ids = [stops.stop_id_of(p) for p in ps]
+    assert len(ids) == len(set(ids))
+    assert all(p.name_ko != q.name_ko for p, q in zip(ps, ps[1:], strict=False))
+    assert ps[0].ars == "13000"  # the terminals stay real stops
+
+
+def test_same_name_never_two_stops_200m_apart(scenario: Scenario) -> None:
+    def new(east_m: float, north_m: float, road_ko: str) -> stops.PathStop:
+        lat, lon = at(east_m, north_m)
+        return stops.PathStop(0.0, lat, lon, 1, None, "토정로", road_ko=road_ko)
+
+    merged = stops.stops_from_path_stops(
+        [new(0.0, -6.0, "토정로"), new(0.0, 6.0, "토정로"), new(1000.0, -6.0, "토정로")], scenario
+    )
+    by_name: dict[str, list] = {}
+    for s in merged:
+        by_name.setdefault(s.name_ko, []).append(s)
+    assert sorted(len(v) for v in by_name.values()) == [1, 2]  # the pair keeps one name
+    for group in by_name.values():
+        for s in group:
+            assert all(geo.haversine_m(s.lat, s.lon, t.lat, t.lon) <= 200.0 for t in group)
+    assert all(s.name_en for s in merged)
+
+
+def test_intersection_name_for_a_new_stop(scenario: Scenario) -> None:
+    G, path = road(3000.0, name="연희로")
+    # a crossing street 증가로 at node 4 (1500 m), and a lane 연희로1길 at node 3 (1000 m)
+    for n, (east_m, north_m), name in (
+        (50, (1500.0, 300.0), "증가로"),
+        (51, (1000.0, 300.0), "연희로1길"),
+    ):
+        lat, lon = at(east_m, north_m)
+        G.add_node(n, x=lon, y=lat)
+        G.add_edge(n, n - 46, 0, length=300.0, highway="tertiary", name=name, travel_time=40.0)
+    ps = stops.place_stops(G, path, stops.build_stop_index(G, []), scenario)
+    near = [p for p in ps if abs(p.dist_m - 1500.0) <= stops.CROSSING_M]
+    assert near
+    assert all(p.name_ko == "연희로·증가로교차로" for p in near)
+    assert names.english_name("연희로·증가로교차로") == "Yeonhui-ro / Jeungga-ro Intersection"
+
+
+def _follow(
+    G: nx.MultiDiGraph, node: int, name: str, n: int, *, forward: bool, avoid: int
+) -> list[int]:
+    """Up to ``n`` nodes along the road ``name`` from ``node`` (forward or backward), not via
+    ``avoid``."""
+    out = [node]
+    for _ in range(n):
+        nxt = [
+            (w if forward else u)
+            for u, w, d in (
+                G.out_edges(out[-1], data=True) if forward else G.in_edges(out[-1], data=True)
+            )
+            if d.get("name") == name and (w if forward else u) not in (*out, avoid)
+        ]
+        if not nxt:
+            break
+        out.append(min(nxt))
+    return out if forward else out[::-1]
+
+
+def test_eunpyeong_office_is_served_by_its_own_bus_stops(
+    road_graph: nx.MultiDiGraph, scenario: Scenario
+) -> None:
+    """The stops named 은평구청 (ARS 12126, 12135) serve the 은평구청 anchor, both ways."""
+    plc = places.resolve_places(scenario)
+    office = next(p for p in plc if p.name_ko == "은평구청")
+    idx = stops.build_stop_index(road_graph, stops.read_bus_stops(scenario))
+    # no stop within 150 m of the POI; the two named 은평구청 are 186 m and 206 m away
+    assert [s.stop.ars for s, _ in stops.anchor_stops(idx, office)] == ["12126", "12135"]
+    for ars in ("12126", "12135"):
+        s = next(x for x in idx.snapped if x.stop.ars == ars)
+        name = road_graph.edges[s.u, s.v, s.key]["name"]
+        assert name == "은평로"
+        path = _follow(road_graph, s.u, name, 8, forward=False, avoid=s.v)
+        path += _follow(road_graph, s.v, name, 8, forward=True, avoid=s.u)
+        ps = stops.place_stops(road_graph, path, idx, scenario, anchors=[office])
+        (a,) = [p for p in ps if p.anchor == "은평구청"]
+        assert a.ars == ars
+        bus = s.stop
+        assert a.anchor_m == pytest.approx(
+            geo.haversine_m(office.lat, office.lon, bus.lat, bus.lon), abs=2.0
+        )
+
+
+def test_real_paths_no_new_stop_near_an_unused_bus_stop(
+    road_graph: nx.MultiDiGraph, scenario: Scenario
+) -> None:
+    plc = places.resolve_places(scenario)
+    idx = stops.build_stop_index(road_graph, stops.read_bus_stops(scenario))
+    rm = paths.road_matrix(road_graph)
+    nodes = network.nearest_nodes(road_graph, [p.lat for p in plc], [p.lon for p in plc])
+    by_name = {p.name_ko: int(n) for p, n in zip(plc, nodes, strict=True)}
+    placed: list[stops.PathStop] = []
+    for a, b in [("연신내", "홍대입구"), ("서대문구청", "공덕"), ("디지털미디어시티", "신촌")]:
+        legs = []
+        for x, y in ((a, b), (b, a)):
+            _, pred = paths.shortest(rm, [by_name[x]], predecessors=True)
+            legs.append(paths.path_nodes(rm, pred[0], by_name[x], by_name[y]))
+        for ps in stops.place_route_stops(road_graph, legs, idx, scenario, anchors=plc):
+            placed.extend(ps)
+            ids = [stops.stop_id_of(p) for p in ps]
+            assert len(ids) == len(set(ids))
+    used = {p.ars for p in placed if p.ars}
+    unused = [s for s in stops.read_bus_stops(scenario) if s.ars not in used]
+    unused = [s for s in unused if s.kind != stops.VIRTUAL_KIND]
+    # the fixture's paths end at the node nearest an anchor, not at a terminal the designer
+    # chose (test_plan_stops_a_rider_recognises covers terminals)
+    new = [p for p in placed if p.ars is None and not p.terminal]
+    assert new
+    close = [
+        (p.name_ko, s.name_ko)
+        for p in new
+        for s in unused
+        if geo.haversine_m(p.lat, p.lon, s.lat, s.lon) <= scenario.stops.real_stop_snap_m
+    ]
+    assert close == [], close
+
+
+@pytest.mark.xfail(
+    reason="needs the designer to place both directions with stops.place_route_stops and to "
+    "take a real stop for its own 회차지 terminal stops (design._split_stop)",
+    strict=False,
+)
+def test_plan_stops_a_rider_recognises(designs, scenario: Scenario) -> None:  # noqa: ANN001
+    """The default design: no new stop next to an unused bus stop, 은평구청 at its own stops."""
+    d = designs["anneal"]
+    by_id = {s.stop_id: s for s in d.stops}
+    used = {s.ars for s in d.stops if s.ars}
+    real = [s for s in stops.read_bus_stops(scenario) if s.kind != stops.VIRTUAL_KIND]
+    snap = scenario.stops.real_stop_snap_m
+    close = [
+        (s.name_ko, b.ars)
+        for s in d.stops
+        if s.ars is None
+        for b in real
+        if b.ars not in used and geo.haversine_m(s.lat, s.lon, b.lat, b.lon) <= snap
+    ]
+    assert close == [], close
+    office = [s for s in d.stops if s.anchor == "은평구청"]
+    assert office
+    assert {s.ars for s in office} <= {"12126", "12135"}  # the stops named 은평구청 in the data
+    for r in d.routes:
+        for p in r.patterns:
+            ids = list(p.stop_ids)
+            assert len(ids) == len(set(ids)), (r.route_id, p.direction_id)
+            names_ = [by_id[i].name_ko for i in ids]
+            assert all(a != b for a, b in zip(names_, names_[1:], strict=False)), r.route_id
+    groups: dict[str, list] = {}
+    for s in d.stops:
+        groups.setdefault(s.name_ko, []).append(s)
+    for name, group in groups.items():
+        if any(s.ars is None for s in group):
+            spread = max(geo.haversine_m(a.lat, a.lon, b.lat, b.lon) for a in group for b in group)
+            assert spread <= 200.0, name

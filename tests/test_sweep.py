@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,68 @@ def test_sweep_runs_variants_with_dask(scenario: Scenario, road_graph, cache_dir
     text = sweep.rows_to_csv(rows)
     assert text.splitlines()[0].startswith("variant,routes,stops")
     assert len(text.splitlines()) == 3
+
+
+# ------------------------------------------------------------------ spreadsheet formulas
+
+
+def _row(variant: str, **kw: float) -> sweep.SweepRow:
+    base = dict(
+        routes=4, stops=50, objective=-1.5, att_min=40.0, d0=50.0, d1=30.0, d2=10.0, dun=10.0,
+        coverage=0.5, vehicle_hours=-2.0, fleet=10,
+    )  # fmt: skip
+    base.update(kw)
+    return sweep.SweepRow(variant=variant, **base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+1+1",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(A1:A2)",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_csv_neutralises_formulas_in_text(name: str) -> None:
+    text = sweep.rows_to_csv([_row(name)])
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 2
+    assert rows[1][0] == "'" + name  # shown as the same text, after an apostrophe
+    assert rows[1][1:3] == ["4", "50"]
+
+
+def test_csv_keeps_numbers_and_plain_text() -> None:
+    text = sweep.rows_to_csv([_row("nw3-v1[design.routes=4]", objective=-1.5)])
+    row = next(csv.reader(io.StringIO(text.splitlines()[1])))
+    assert row[0] == "nw3-v1[design.routes=4]"  # '=' inside a cell is harmless
+    assert row[1:4] == ["4", "50", "-1.5"]  # a negative number stays a number
+    assert row[-2:] == ["-2.0", "10"]
+    assert [sweep.csv_cell(v) for v in (-3, -0.5, True, "a-b", "")] == [-3, -0.5, True, "a-b", ""]
+
+
+def test_written_sweep_file_is_neutralised(tmp_path: Path) -> None:
+    p = sweep.write_sweep([_row("=1+1"), _row("ok")], tmp_path / "s.csv")
+    lines = p.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("'=1+1,")
+    assert lines[2].startswith("ok,")
+
+
+# ---------------------------------------------------------------- processes == threads
+
+
+def test_sweep_in_processes_equals_threads(scenario: Scenario, road_graph, cache_dir: Path) -> None:  # noqa: ANN001
+    """Worker processes (spawned, each with its own hash seed) give the threads' table."""
+    base = dataclasses.replace(scenario, design=dataclasses.replace(scenario.design, iterations=60))
+    variants = sweep.expand_grid(base, {"design.routes": [3, 4]})
+    threads = sweep.run_sweep(base, variants, cache_dir=cache_dir)
+    procs = sweep.run_sweep(base, variants, cache_dir=cache_dir, scheduler="processes")
+    assert [r.routes for r in threads] == [3, 4]
+    assert sweep.rows_to_csv(procs) == sweep.rows_to_csv(threads)
+
+
+def test_unknown_scheduler(scenario: Scenario) -> None:
+    with pytest.raises(ConfigError, match="scheduler 'gpu'"):
+        sweep.run_sweep(scenario, (), scheduler="gpu")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections import Counter
 
 import holidays
 import pytest
-from feedcheck import check_blocks, check_fleet_covers_cycle
+from feedcheck import check_fleet_covers_cycle
 from toyplan import toy_routes
 
-from shuttle.config import DAY_TYPES, Scenario, load_scenario
+from shuttle.config import DAY_TYPES, Scenario, ServiceConfig, load_scenario
 from shuttle.errors import TimetableError
 from shuttle.model import Route, Timetable
 from shuttle.timetable import (
@@ -39,7 +40,7 @@ def routes() -> tuple[Route, ...]:
 @pytest.fixture(scope="module")
 def tt(routes: tuple[Route, ...], scen: Scenario) -> Timetable:
     return build_timetable(
-        routes, dataclasses.replace(scen, service=dataclasses.replace(scen.service, fleet_cap=None))
+        routes, dataclasses.replace(scen, service=dataclasses.replace(scen.service))
     )
 
 
@@ -50,6 +51,47 @@ def _with_service(scen: Scenario, **kw: object) -> Scenario:
 def _with_day(scen: Scenario, day: str, **kw: object) -> Scenario:
     days = tuple((d, dataclasses.replace(s, **kw) if d == day else s) for d, s in scen.service.days)
     return _with_service(scen, days=days)
+
+
+def _most_active(intervals: list[tuple[int, int]]) -> int:
+    """Most half-open intervals covering one instant (checked at every interval start)."""
+    return max((sum(1 for a, b in intervals if a <= t < b) for t, _ in intervals), default=0)
+
+
+def check_blocks(tt: Timetable, routes: tuple[Route, ...], svc: ServiceConfig) -> None:
+    """Every trip in one block; layovers honoured; terminals alternate; fleet = concurrency."""
+    by_id = {t.trip_id: t for t in tt.trips}
+    assigned = Counter(i for b in tt.blocks for i in b.trip_ids)
+    assert set(assigned) == set(by_id), "every trip is in a block"
+    assert max(assigned.values()) == 1, "no trip is in two blocks"
+    loops = {r.route_id for r in routes if r.is_loop}
+    length = {(r.route_id, p.direction_id): p.length_m for r in routes for p in r.patterns}
+    for b in tt.blocks:
+        seq = [by_id[i] for i in b.trip_ids]
+        assert all(
+            (t.block_id, t.route_id, t.service_id) == (b.block_id, b.route_id, b.service_id)
+            for t in seq
+        )
+        # active from pull-out to pull-in (no depots here: first departure to last arrival)
+        assert (b.start_s, b.end_s) == (seq[0].departure_s[0], seq[-1].arrival_s[-1])
+        for a, c in zip(seq, seq[1:], strict=False):
+            assert c.departure_s[0] - a.arrival_s[-1] >= svc.layover_min * 60
+            if b.route_id not in loops:  # a two-way bus leaves from where it arrived
+                assert a.direction_id != c.direction_id
+    for f in tt.fleet:
+        mine = [b for b in tt.blocks if (b.route_id, b.service_id) == (f.route_id, f.service_id)]
+        assert f.vehicles == _most_active([(b.start_s, b.end_s) for b in mine])
+        assert f.vehicles <= len(mine)
+        trips = [t for t in tt.trips if (t.route_id, t.service_id) == (f.route_id, f.service_id)]
+        assert f.trips == len(trips)
+        km = sum(length[(t.route_id, t.direction_id)] for t in trips) / 1000
+        assert math.isclose(f.vehicle_km, km, abs_tol=0.01)
+        assert math.isclose(f.revenue_km, km, abs_tol=0.01)
+        assert f.deadhead_km == 0
+        assert f.deadhead_hours == 0
+        hours = sum(b.end_s - b.start_s for b in mine) / 3600
+        assert math.isclose(f.vehicle_hours, hours, abs_tol=0.001)
+        assert math.isclose(f.revenue_hours + f.layover_hours, f.vehicle_hours, abs_tol=0.002)
 
 
 def _deps(tt: Timetable, rid: str, day: str, direction: int) -> list[int]:
@@ -75,13 +117,13 @@ def test_departures_clock_face_from_span_start(tt: Timetable, scen: Scenario) ->
             for a, b in zip(deps, deps[1:], strict=False):
                 # a gap never exceeds the headway of the period it starts in
                 assert 0 < b - a <= ds.headway(svc.period_at(a)) * 60
-    # weekday peak, headway 12 dividing 60: :00 :12 :24 :36 :48 every hour of the peak
+    # weekday peak, headway 15 dividing 60: :00 :15 :30 :45 every hour of the peak
     peak = [t for t in _deps(tt, "R1", "weekday", 0) if 7 * 3600 <= t < 9 * 3600]
-    assert sorted({t % 3600 // 60 for t in peak}) == [0, 12, 24, 36, 48]
+    assert sorted({t % 3600 // 60 for t in peak}) == [0, 15, 30, 45]
     assert all(t % 60 == 0 for t in peak)
     # direction 1 repeats the same minutes every hour too
     back = [t for t in _deps(tt, "R1", "weekday", 1) if 7 * 3600 + 1800 <= t < 9 * 3600]
-    assert len({t % 720 for t in back}) == 1
+    assert len({t % 900 for t in back}) == 1
 
 
 def test_stop_times_dwell_and_time_factor(
@@ -117,7 +159,7 @@ def test_both_directions_run(tt: Timetable) -> None:
 
 
 def test_deterministic(routes: tuple[Route, ...], scen: Scenario, tt: Timetable) -> None:
-    again = build_timetable(routes, _with_service(scen, fleet_cap=None))
+    again = build_timetable(routes, _with_service(scen))
     assert again == tt
     assert [t.trip_id for t in tt.trips] == sorted(t.trip_id for t in tt.trips)
     assert len({t.trip_id for t in tt.trips}) == len(tt.trips)
@@ -125,7 +167,7 @@ def test_deterministic(routes: tuple[Route, ...], scen: Scenario, tt: Timetable)
 
 def test_span_past_midnight(routes: tuple[Route, ...], scen: Scenario) -> None:
     late = _with_day(scen, "weekday", end_s=25 * 3600)
-    tt = build_timetable(routes, _with_service(late, fleet_cap=None))
+    tt = build_timetable(routes, _with_service(late))
     last = max(t.arrival_s[-1] for t in tt.trips if t.service_id == "weekday")
     assert last > 25 * 3600  # times run past 24:00 on the same service day
     check_blocks(tt, routes, late.service)
@@ -156,7 +198,10 @@ def test_fleet_rows_and_totals(tt: Timetable) -> None:
     totals = {f.service_id: f for f in fleet_summary(tt)}
     for d in DAY_TYPES:
         rows = [f for f in tt.fleet if f.service_id == d]
-        assert totals[d].vehicles == sum(f.vehicles for f in rows)
+        day_blocks = [(b.start_s, b.end_s) for b in tt.blocks if b.service_id == d]
+        # the day's buses: the most blocks of all routes active at once
+        assert totals[d].vehicles == _most_active(day_blocks)
+        assert max(f.vehicles for f in rows) <= totals[d].vehicles <= sum(f.vehicles for f in rows)
         assert math.isclose(
             totals[d].vehicle_hours, sum(f.vehicle_hours for f in rows), abs_tol=0.01
         )
@@ -167,40 +212,37 @@ def test_fleet_rows_and_totals(tt: Timetable) -> None:
     assert tt.warnings == ()
 
 
-def test_fleet_cap_widens_headways(
-    routes: tuple[Route, ...], scen: Scenario, tt: Timetable
+def test_chosen_headways_are_run(routes: tuple[Route, ...], scen: Scenario) -> None:
+    """The service planner's headways replace the policy ones, route by route."""
+    rid = routes[0].route_id
+    other = routes[1].route_id
+    policy = scen.service.day("weekday").headway("offpeak")
+    narrower = {"weekday": {rid: {"offpeak": policy / 2}}}
+    tt = build_timetable(routes, scen, headways=narrower)
+    rows = {(f.route_id, f.service_id): dict(f.headways_min) for f in tt.fleet}
+    assert rows[(rid, "weekday")]["offpeak"] == policy / 2
+    assert rows[(other, "weekday")]["offpeak"] == policy
+    # half the headway: about twice the off-peak departures of the first route
+    base = build_timetable(routes, scen)
+
+    def offpeak_trips(t: Timetable) -> int:
+        return sum(
+            1
+            for x in t.trips
+            if x.route_id == rid and x.service_id == "weekday" and x.period == "offpeak"
+        )
+
+    assert abs(offpeak_trips(tt) - 2 * offpeak_trips(base)) <= 4  # window edges
+    check_blocks(tt, routes, scen.service)
+
+
+def test_a_headway_wider_than_the_policy_is_an_error(
+    routes: tuple[Route, ...], scen: Scenario
 ) -> None:
-    free = peak_fleet(tt)
-    cap = free - 5
-    capped = build_timetable(routes, _with_service(scen, fleet_cap=cap))
-    for total in fleet_summary(capped):
-        assert total.vehicles <= cap
-    assert capped.warnings
-    for w in capped.warnings:
-        assert "weekday" in w or "saturday" in w or "sunday" in w
-        assert "widened from" in w
-    # warnings name route/day/period and the headways actually run
-    rows = {(f.route_id, f.service_id): dict(f.headways_min) for f in capped.fleet}
-    for w in capped.warnings:
-        words = w.split()
-        rid, day, period = words[4], words[5], words[6]
-        new = float(words[-2])
-        assert rows[(rid, day)][period] == new
-        assert new > scen.service.day(day).headway(period)
-    check_blocks(capped, routes, scen.service)
-    check_fleet_covers_cycle(capped, routes, scen.service)
-
-
-def test_fleet_cap_one_bus_per_route(routes: tuple[Route, ...], scen: Scenario) -> None:
-    capped = build_timetable(routes, _with_service(scen, fleet_cap=len(routes)))
-    assert peak_fleet(capped) <= len(routes)
-    assert all(f.vehicles == 1 for f in capped.fleet)
-    check_blocks(capped, routes, scen.service)
-
-
-def test_fleet_cap_below_one_bus_per_route(routes: tuple[Route, ...], scen: Scenario) -> None:
-    with pytest.raises(TimetableError, match="fleet_cap = 2 is below one bus per route"):
-        build_timetable(routes, _with_service(scen, fleet_cap=2))
+    rid = routes[0].route_id
+    policy = scen.service.day("weekday").headway("peak")
+    with pytest.raises(TimetableError, match="policy headway"):
+        build_timetable(routes, scen, headways={"weekday": {rid: {"peak": policy + 5}}})
 
 
 def test_loop_route(scen: Scenario) -> None:
@@ -215,7 +257,7 @@ def test_loop_route(scen: Scenario) -> None:
         length_m=out.stop_dist_m[-1] + 1500.0,
     )
     route = dataclasses.replace(r3, patterns=(loop,), is_loop=True)
-    tt = build_timetable((route,), _with_service(scen, fleet_cap=None))
+    tt = build_timetable((route,), _with_service(scen))
     assert {t.direction_id for t in tt.trips} == {0}
     check_blocks(tt, (route,), scen.service)
     check_fleet_covers_cycle(tt, (route,), scen.service)
@@ -299,7 +341,7 @@ def test_holidays_run_sunday_service(scen: Scenario, tt: Timetable) -> None:
 def test_day_type_without_dates_has_no_trips(routes: tuple[Route, ...], scen: Scenario) -> None:
     # Monday 2026-01-05 to Wednesday 2026-01-07: weekday service only
     short = _with_service(
-        scen, start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7), fleet_cap=None
+        scen, start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 7)
     )
     tt = build_timetable(routes, short)
     assert {t.service_id for t in tt.trips} == {"weekday"}

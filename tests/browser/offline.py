@@ -4,8 +4,8 @@ The page loads its scripts and styles from the jsDelivr npm CDN
 (``https://cdn.jsdelivr.net/npm/<package>@<version>/<file>``). :func:`install_routes` answers
 each such request with the same file from ``tests/browser/node_modules`` (installed with
 ``npm ci`` in this folder from ``package.json``/``package-lock.json``), answers map tile requests
-with a plain grey tile, and answers anything else with a 404 that it records, so a test can
-assert the page asked for nothing unexpected.
+(``.../z/x/y.png`` of any server) with a plain grey tile, and answers anything else with a
+404 that it records, so a test can assert the page asked for nothing unexpected.
 
 Setup (CI does the same)::
 
@@ -40,7 +40,8 @@ CHROMIUM_ARGS = [
 SETUP_HINT = "run `apt-get install -y chromium` and `npm ci --prefix tests/browser`"
 
 _NPM_URL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.+)$")
-_TILE_URL = re.compile(r"^https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png$")
+# any z/x/y raster tile: the base map is the scenario's (``[map] tile_url``)
+_TILE_URL = re.compile(r"^https?://[^/?#]+/(?:[^?#]*/)?\d+/\d+/\d+(?:@2x)?\.(?:png|jpe?g|webp)(?:\?.*)?$")
 _TYPES = {
     ".js": "application/javascript",
     ".css": "text/css",

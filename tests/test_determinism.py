@@ -1,0 +1,96 @@
+"""Same input, same output: `shuttle plan` under different hash seeds gives identical bytes.
+
+A small variant of nw3 (3 routes, 150 annealing iterations; the same data, graph and chain) keeps
+the two runs short; they run at once, in separate output folders.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shuttle import io
+from shuttle.config import scenario_path
+
+WAIT_S = 400.0
+
+
+def _small_scenario(folder: Path) -> Path:
+    text = scenario_path("nw3").read_text(encoding="utf-8")
+    subs = [
+        (r'(?m)^name = "nw3"', 'name = "det"'),
+        (r"(?m)^routes = \d+", "routes = 3"),
+        (r"(?m)^iterations = \d+", "iterations = 150"),
+    ]
+    for pat, rep in subs:
+        text, n = re.subn(pat, rep, text, count=1)
+        assert n == 1, pat
+    path = folder / "det.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != io.LOCK_NAME
+    }
+
+
+def test_plan_is_byte_identical_under_other_hash_seeds(tmp_path: Path, cache_dir: Path) -> None:
+    scen = _small_scenario(tmp_path)
+    procs = []
+    for seed in ("1", "4242"):
+        out = tmp_path / f"seed{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SHUTTLE_CACHE": str(cache_dir)}
+        env.pop("SHUTTLE_TEST_PAUSE_AT", None)
+        cmd = [
+            str(Path(sys.executable).with_name("shuttle")), "plan", "-s", str(scen),
+            "--gtfs-dir", str(out / "gtfs"), "--maps-dir", str(out / "maps"),
+        ]  # fmt: skip
+        procs.append(
+            subprocess.Popen(  # noqa: S603 - our own console script
+                cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        )
+    for p in procs:
+        _, err = p.communicate(timeout=WAIT_S)
+        assert p.returncode == 0, err.decode()
+    a, b = _files(tmp_path / "seed1"), _files(tmp_path / "seed4242")
+    expected = {
+        "gtfs/det.zip",
+        "gtfs/det.routes.json",
+        "gtfs/det.routes.geojson",
+        "maps/det.html",
+        "maps/index.html",
+        "maps/det.report.html",
+        "maps/det.report.json",
+    }
+    assert set(a) == expected
+    assert set(b) == expected
+    different = sorted(k for k in expected if a[k] != b[k])
+    assert different == []
+
+
+@pytest.mark.parametrize("seed", ["0", "77"])
+def test_hash_seed_really_differs(seed: str) -> None:
+    """The seeds above do change str hashing (else the test above would prove nothing)."""
+    code = "print(hash('shuttle'))"
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    other = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env={**env, "PYTHONHASHSEED": "4242"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out != other
