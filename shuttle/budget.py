@@ -8,7 +8,8 @@ them the budget runs and their headway in every period of every day type:
    spread evenly over its hours.
 2. Headways (:func:`shuttle.frequencies.choose_headways`): the day type's headways are the policy
    (widest) headways; a route narrows where its load needs it or where a spare bus saves the most
-   passenger time. The fleet budget holds in every period.
+   passenger time (the peak is planned first, and spare buses never run a quieter period more often
+   than the peak). The fleet budget holds in every period.
 3. Routes: when the routes cannot all run at the policy headways within the budget, the route whose
    removal costs the least passenger time per bus it frees is dropped, as long as every anchor
    keeps a stop on a remaining route; this repeats until the plan fits. A budget too small for even
@@ -233,12 +234,14 @@ def plan_service(
     def solve(kept: Sequence[str], fb: int) -> dict[tuple[str, str], frequencies.FrequencyPlan]:
         plans = {}
         for d in order:
-            for p in periods[d]:
+            # the peak first: spare buses never run a quieter period more often than the peak
+            for p in sorted(periods[d], key=lambda q: q != "peak"):
                 model = period_model(d, p, kept)
                 cyc = {
                     r: float(runtime.cycle_time_s(by_id[r], service, service.time_factor(p)))
                     for r in kept
                 }
+                floor = dict(plans[(d, "peak")].headways_s) if (d, "peak") in plans else {}
                 plans[(d, p)] = frequencies.choose_headways(
                     cyc,
                     model.evaluate,
@@ -247,6 +250,7 @@ def plan_service(
                     policy_headway_s=service.day(d).headway(p) * 60.0,
                     fleet_budget=fb,
                     where=where,
+                    floor_s=floor,
                 )
         return plans
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from . import geo, paths
+from . import geo, names, paths
 from .config import Scenario
 from .errors import ConfigError, DesignError
 from .model import DeadheadLeg, Depot, Route, Stop
@@ -83,7 +83,7 @@ def resolve_depots(scenario: Scenario) -> tuple[Depot, ...]:
             Depot(
                 depot_id=f"D{i + 1}",
                 name_ko=d.name,
-                name_en=d.name_en or d.name,
+                name_en=d.name_en or names.english_name(d.name),
                 lat=round(lat, 7),
                 lon=round(lon, 7),
                 ars=ars,

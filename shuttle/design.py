@@ -1034,12 +1034,11 @@ def _build_routes(
             ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
         )
-        out_ps = list(
-            stops_mod.place_stops(G, cy.out_nodes, ctx.index, scenario, anchors=anchor_places)
+        # both directions at once: a new stop gets its partner across the road
+        placed = stops_mod.place_route_stops(
+            G, [cy.out_nodes, cy.back_nodes], ctx.index, scenario, anchors=anchor_places
         )
-        back_ps = list(
-            stops_mod.place_stops(G, cy.back_nodes, ctx.index, scenario, anchors=anchor_places)
-        )
+        out_ps, back_ps = list(placed[0]), list(placed[1])
         if len(out_ps) < 2 or len(back_ps) < 2:
             msg = f"A route got too few stops on {len(cy.out_nodes)} road nodes; need two."
             raise DesignError(msg)

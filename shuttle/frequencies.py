@@ -90,6 +90,7 @@ def choose_headways(
     steps_s: Sequence[float] = CLOCK_FACE_S,
     max_rounds: int = 50,
     where: str = "the scenario",
+    floor_s: Mapping[str, float] | None = None,
 ) -> FrequencyPlan:
     """Choose the headway of every route for one period (see the module docstring).
 
@@ -111,6 +112,10 @@ def choose_headways(
         Allowed headways, seconds.
     where
         Named in error messages (the scenario file).
+    floor_s
+        Route -> the narrowest headway spare buses may bring it to (e.g. its peak headway, so a
+        quiet period is never run more often than the peak just because buses are free); loads
+        may still narrow a route below it.
 
     Raises
     ------
@@ -129,6 +134,7 @@ def choose_headways(
     if not routes:
         return FrequencyPlan((), (), fleet_budget, 0.0, ())
     per_bus = capacity * target_load_factor
+    floor = dict(floor_s or {})
     h = {r: ok[-1] for r in routes}
     decisions: list[str] = []
     ev = evaluate(h)
@@ -178,7 +184,7 @@ def choose_headways(
         left = fleet_budget - sum(_buses(cycle_s[r], h[r]) for r in routes)
         best: tuple[float, str, float, int] | None = None
         for r in routes:
-            narrower = [s for s in ok if s < h[r]]
+            narrower = [s for s in ok if h[r] > s >= floor.get(r, 0.0) - 1e-9]
             if not narrower:
                 continue
             h2 = narrower[-1]

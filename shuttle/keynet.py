@@ -55,7 +55,7 @@ DETOUR = 1.1
 #: Road classes a bus route prefers for its key nodes.
 BUS_ROAD_CLASSES = frozenset(roads.BUS_CLASSES)
 #: Longest turnaround (loop round a block back to the departure side) at a key node, seconds.
-TURNAROUND_LIMIT_S = 420.0
+TURNAROUND_LIMIT_S = 240.0
 
 
 def turnable_nodes(

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import timetable
+from . import report_figures, timetable
 from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
 from .io import atomic_write_text
@@ -220,6 +220,7 @@ def report_data(plan: Plan) -> dict[str, Any]:
         "anchor_stops": _anchor_stops(plan),
         "warnings": list(plan.timetable.warnings),
         **_operations(plan),
+        "figures": report_figures.figures_data(plan),
     }
 
 
@@ -483,6 +484,7 @@ def _plan_section(d: dict[str, Any]) -> str:
         )
     )
     out.append(_operations_html(d))
+    out.append(report_figures.figures_html(d.get("figures", {}), colors, names))
     out.append(
         f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
         f"<b>{_num(d['peak_fleet'])}</b></p>"
@@ -658,6 +660,7 @@ def _kpi_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         (_bi("필요 차량", "Buses needed"), _num(d["peak_fleet"])),
         (_bi("400 m 도보권 인구 비율", "Population within 400 m"), _pct(k["coverage"])),
         (_bi("목적함수", "Objective"), _num(k["objective"], 3)),
+        *report_figures.kpi_rows(d.get("figures", {})),
     ]
 
 

@@ -101,7 +101,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from . import areas, geo, names, places
+from . import areas, gazetteer, geo, places
 from .config import Scenario
 from .errors import DesignError
 from .model import Area, Place, Stop
@@ -1436,7 +1436,7 @@ def stops_from_path_stops(path_stops: Iterable[PathStop], scenario: Scenario) ->
     Stops with the same id (same ARS, or the same new position) become one; the first occurrence
     gives name and node, the first non-empty anchor (with its distance) is kept. New stops of one
     name more than :data:`SAME_NAME_M` apart are renamed (:func:`_distinct_names`). English
-    names come from :func:`shuttle.names.english_name`.
+    names come from :func:`shuttle.gazetteer.stop_name_en`.
 
     Returns
     -------
@@ -1469,7 +1469,9 @@ def stops_from_path_stops(path_stops: Iterable[PathStop], scenario: Scenario) ->
         dataclasses.replace(
             merged[k],
             name_ko=renamed.get(k, merged[k].name_ko),
-            name_en=names.english_name(renamed.get(k, merged[k].name_ko)),
+            name_en=gazetteer.stop_name_en(
+                scenario, renamed.get(k, merged[k].name_ko), merged[k].anchor
+            ),
         )
         for k in sorted(merged)
     )

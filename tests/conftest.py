@@ -58,9 +58,16 @@ def designs(road_graph, scenario: Scenario):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="session")
-def default_feed(road_graph, scenario: Scenario, designs, tmp_path_factory):  # noqa: ANN001, ANN201
-    """The default feed (what ``shuttle plan`` writes as gtfs_out/nw3.zip): the anneal design."""
-    from shuttle import gtfs, pipeline
+def nw3_plan(road_graph, scenario: Scenario, designs):  # noqa: ANN001, ANN201
+    """The default plan (what ``shuttle plan`` makes): the anneal design, planned once a session."""
+    from shuttle import pipeline
 
-    plan = pipeline.make_plan(scenario, road_graph, design=designs["anneal"])
-    return gtfs.write_feed(plan, tmp_path_factory.mktemp("default_feed") / "nw3.zip")
+    return pipeline.make_plan(scenario, road_graph, design=designs["anneal"])
+
+
+@pytest.fixture(scope="session")
+def default_feed(nw3_plan, tmp_path_factory):  # noqa: ANN001, ANN201
+    """The default feed (what ``shuttle plan`` writes as gtfs_out/nw3.zip)."""
+    from shuttle import gtfs
+
+    return gtfs.write_feed(nw3_plan, tmp_path_factory.mktemp("default_feed") / "nw3.zip")

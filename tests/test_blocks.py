@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shuttle import gtfs, pipeline, report, timetable
+from shuttle import gtfs, report, timetable
 from shuttle.config import DayService, Scenario, ServiceConfig, load_scenario
 from shuttle.depots import resolve_depots
 from shuttle.errors import ConfigError, TimetableError
@@ -282,8 +282,8 @@ def test_depots_resolve_from_the_bus_stop_list(tmp_path: Path, data_dir: Path) -
 
 
 @pytest.fixture(scope="module")
-def plan(road_graph, scenario: Scenario, designs) -> Plan:  # noqa: ANN001
-    return pipeline.make_plan(scenario, road_graph, design=designs["anneal"])
+def plan(nw3_plan: Plan) -> Plan:
+    return nw3_plan
 
 
 @pytest.fixture(scope="module")

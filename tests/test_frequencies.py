@@ -87,3 +87,13 @@ def test_no_allowed_headway_under_the_policy() -> None:
             {"A": 30 * MIN}, evaluate, capacity=50.0, target_load_factor=0.8,
             policy_headway_s=2 * MIN, fleet_budget=100,
         )
+
+
+def test_spare_buses_stop_at_the_floor() -> None:
+    evaluate, _ = _model({"A": 500.0, "B": 50.0}, {"A": 800.0, "B": 100.0})
+    plan = choose_headways(
+        {"A": 60 * MIN, "B": 40 * MIN}, evaluate, capacity=50.0, target_load_factor=0.8,
+        policy_headway_s=20 * MIN, fleet_budget=20, floor_s={"B": 15 * MIN},
+    )
+    # as in the first test, but B may not go below its 15-minute floor with spare buses
+    assert dict(plan.headways_s) == {"A": 4 * MIN, "B": 15 * MIN}

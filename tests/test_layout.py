@@ -57,6 +57,7 @@ ORDER = [
     "operate",
     "gtfs",
     "maps",
+    "report_figures",
     "report",
     "baseline",
     "pipeline",

@@ -10,19 +10,12 @@ import pytest
 from click.testing import CliRunner
 from feedcheck import assert_feed_clean, check_blocks, check_fleet_covers_cycle, check_readback
 
-from shuttle import gtfs, maps, pipeline, report
+from shuttle import gtfs, maps, report
 from shuttle.cli import main
-from shuttle.config import Scenario
 from shuttle.model import Plan
 from shuttle.timetable import fleet_summary
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-@pytest.fixture(scope="session")
-def nw3_plan(road_graph, scenario: Scenario, designs) -> Plan:  # noqa: ANN001
-    """The default plan: the anneal design, its timetable and the district areas."""
-    return pipeline.make_plan(scenario, road_graph, design=designs["anneal"])
 
 
 @pytest.fixture(scope="session")
