@@ -166,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         summary.append((name, len(good), b_att, mean_att, m_att, best_att, src, op_trt, best_trt))
     print()
     head = (
-        f"{'instance':9} {'ok runs':>7} {'best ATT':>8} {'mean ATT':>8} {'mean/best-1':>11} | "
-        f"{'M2013':>6} {'best pub':>8} {'src':>6} {'verdict':>7} | {'min TRT':>7} {'pub TRT':>7}"
+        f"{'instance':9} {'ok runs':>7} {'best ATT':>8} {'mean ATT':>8} {'mean/best':>9} | "
+        f"{'M2013':>6} {'best pub':>8} {'src':>6} {'mean/pub':>8} {'verdict':>8} | "
+        f"{'min TRT':>7} {'pub TRT':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -175,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "at/under" if n_ok and round(b_att, 2) <= best_att else "above"
         print(
             f"{name:9} {n_ok:3d}/{len(seeds):<3d} {b_att:8.2f} {mean_att:8.3f} "
-            f"{100 * (mean_att / b_att - 1):10.2f}% | {m_att:6.2f} {best_att:8.2f} {src:>6} "
-            f"{verdict:>7} | {op_trt:7.0f} {best_trt:7.0f}"
+            f"{100 * (mean_att / b_att - 1):+8.2f}% | {m_att:6.2f} {best_att:8.2f} {src:>6} "
+            f"{100 * (mean_att / best_att - 1):+7.2f}% {verdict:>8} | {op_trt:7.0f} {best_trt:7.0f}"
         )
     print(f"route sets written to {args.out}")
     return 0 if all_ok else 1

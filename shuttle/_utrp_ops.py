@@ -1117,7 +1117,7 @@ def anneal_routes(
     last_report = -1
     while True:
         frac_t = (time.perf_counter() - t0) / time_limit_s if time_limit_s else 0.0
-        frac_i = it / iterations if iterations else 0.0
+        frac_i = it / iterations if iterations else (0.0 if iterations is None else 1.0)
         frac = max(frac_t, frac_i)
         if frac >= 1.0:
             break

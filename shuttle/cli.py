@@ -370,13 +370,23 @@ def validate(obj: Ctx, feed: Path) -> None:
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="Dask scheduler address (default: local threads).",
+    help="Dask scheduler address of a cluster, e.g. tcp://10.0.0.5:8786 (default: local threads).",
+)
+@click.option("--processes", is_flag=True, help="Run the variants in local worker processes.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Local threads/processes."
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="CSV file (default: gtfs_out/<scenario>.sweep.csv).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the budget curve (needs --set budget.fleet=...) as FILE.svg or FILE.html.",
 )
 @click.pass_obj
 @_errors
@@ -385,14 +395,27 @@ def sweep(
     scenario_name: str,
     assignments: tuple[str, ...],
     scheduler: str | None,
+    processes: bool,
+    workers: int | None,
     out: Path | None,
+    plot: Path | None,
 ) -> None:
-    """Run a grid of scenario variants with Dask and write one row of figures per variant."""
+    """Run a grid of scenario variants with Dask and write one row of figures per variant.
+
+    A variant the budget cannot run gets a row with the error text; the exit code is the number
+    of such variants (at most 125), 0 when all ran.
+    """
     from . import sweep as sw
 
     base = obj.scenario(scenario_name)
     grid = dict(sw.parse_assignment(a) for a in assignments)
     variants = sw.expand_grid(base, grid)
+    if plot is not None and "budget.fleet" not in grid:
+        raise ConfigError(f"--plot {plot}: the budget curve needs --set budget.fleet=N1,N2,...")
+    if plot is not None and plot.suffix.lower() not in (".svg", ".html", ".htm"):
+        raise ConfigError(f"--plot {plot}: expected a file name ending in .svg or .html")
+    if scheduler and processes:
+        raise ConfigError("--scheduler and --processes: choose one (a cluster or local processes)")
     client = None
     if scheduler:
         try:
@@ -405,7 +428,29 @@ def sweep(
         except (OSError, TimeoutError, ValueError) as e:
             msg = f"--scheduler {scheduler}: cannot connect ({e})"
             raise ConfigError(msg) from e
-    rows = sw.run_sweep(base, variants, cache_dir=obj.cache_dir, client=client)
+    try:
+        rows = sw.run_sweep(
+            base,
+            variants,
+            cache_dir=obj.cache_dir,
+            client=client,
+            scheduler="processes" if processes else "threads",
+            num_workers=workers,
+            labels=sw.grid_labels(variants, grid),
+        )
+    finally:
+        if client is not None:
+            client.close()
     path = sw.write_sweep(rows, out or Path("gtfs_out") / f"{base.name}.sweep.csv")
     click.echo(sw.rows_to_csv(rows), nl=False)
     click.echo(f"wrote {path}")
+    if plot is not None:
+        others = [{k: v for k, v in c.items() if k != "budget.fleet"} for c in sw.grid_combos(grid)]
+        series = [",".join(f"{k}={v}" for k, v in c.items()) for c in others]
+        title = " · ".join(t for t in (base.title_ko, base.title_en) if t)
+        svg = sw.budget_curve_svg(rows, title=title, series=series)
+        click.echo(f"wrote {sw.write_plot(svg, plot, title=title)}")
+    failed = sum(1 for r in rows if not r.ok)
+    if failed:
+        click.echo(f"{failed} of {len(rows)} variants infeasible (rows with an error)", err=True)
+        raise SystemExit(min(failed, 125))

@@ -820,6 +820,7 @@ def _join(
     rm: paths.RoadMatrix,
     prev: tuple[list[int], list[Any]],
     nxt: tuple[list[int], list[Any]],
+    max_gap_m: float,
     reach_m: float = JOIN_REACH_M,
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
     """Join two consecutive directions at one shared terminal stop.
@@ -828,7 +829,9 @@ def _join(
     shared stop is one of the next direction's stops within ``reach_m`` of its start (the
     previous direction drives on to it) or one of the previous direction's within ``reach_m``
     of its end (the next one starts back there). The first join, nearest the split, that
-    drives no road segment twice within a direction is kept, else the one with the fewest.
+    drives no road segment twice within a direction is kept, else the one with the fewest. A
+    stop of either direction next to the shared one is dropped only when it stands within
+    :data:`SPLIT_STOP_GAP_M` of it and the gap left stays within ``max_gap_m``.
     """
     cands = []
     nd = [float(p.dist_m) for p in nxt[1]]
@@ -843,7 +846,9 @@ def _join(
     best = None
     for _, kind, j in sorted(cands):
         got = (
-            _join_at_next(G, rm, prev, nxt, j) if kind == 0 else _join_at_prev(G, rm, prev, nxt, j)
+            _join_at_next(G, rm, prev, nxt, j, max_gap_m)
+            if kind == 0
+            else _join_at_prev(G, rm, prev, nxt, j, max_gap_m)
         )
         if len(got[0][1]) < 2 or len(got[1][1]) < 2:
             continue
@@ -855,10 +860,12 @@ def _join(
     if best is None or best[0] > 0:
         # no stop near the split that keeps both directions clean: a new stop at the split
         f = _split_stop(G, rm, nxt[0])
-        rest = [p for p in nxt[1][1:] if p.dist_m >= SPLIT_STOP_GAP_M]
-        if nxt[1][0].dist_m >= SPLIT_STOP_GAP_M:
-            rest.insert(0, dataclasses.replace(nxt[1][0], terminal=False))
-        got = _join_at_next(G, rm, prev, (nxt[0], [f, *rest]), 0)
+        own = [dataclasses.replace(p, terminal=False) for p in nxt[1][:-1]]
+        own.append(nxt[1][-1])
+        near = [p for p in own[:-1] if p.dist_m < SPLIT_STOP_GAP_M]
+        rest = [p for p in own if p.dist_m >= SPLIT_STOP_GAP_M] or own[-1:]
+        middle = _fill(0.0, [p for p in near if p is not rest[0]], rest[0].dist_m, max_gap_m)
+        got = _join_at_next(G, rm, prev, (nxt[0], [f, *middle, *rest]), 0, max_gap_m)
         rep = _repeats(got[0][0]) + _repeats(got[1][0])
         if best is None or rep < best[0]:
             best = (rep, got)
@@ -898,33 +905,55 @@ def _repeats(path: Sequence[int]) -> int:
     return len(segs) - len(set(segs))
 
 
+def _fill(start: float, cands: Sequence[Any], end: float, max_gap_m: float) -> list[Any]:
+    """The candidate stops kept between two fixed stops at ``start`` and ``end`` (metres).
+
+    Anchor stops always stay; between the fixed points the farthest candidate within
+    ``max_gap_m`` is taken while a gap is longer than that (fewest stops, widest spacing).
+    """
+    cands = sorted(cands, key=lambda p: p.dist_m)
+    fixed = [start, *(p.dist_m for p in cands if p.anchor), end]
+    out = [p for p in cands if p.anchor]
+    for a, b in zip(fixed[:-1], fixed[1:], strict=True):
+        cur = a
+        inner = [p for p in cands if a < p.dist_m < b and not p.anchor]
+        while b - cur > max_gap_m:
+            reach = [p for p in inner if cur < p.dist_m <= cur + max_gap_m]
+            if not reach:
+                break
+            pick = reach[-1]
+            out.append(pick)
+            cur = pick.dist_m
+    return sorted(out, key=lambda p: p.dist_m)
+
+
 def _join_at_next(
     G: nx.MultiDiGraph,
     rm: paths.RoadMatrix,
     prev: tuple[list[int], list[Any]],
     nxt: tuple[list[int], list[Any]],
     j: int,
-    keep_gap_m: float = 100.0,
+    max_gap_m: float,
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
-    """The previous direction drives on to the next one's stop ``j`` and ends there (its own
-    last stop stays when it is another stop at least ``keep_gap_m`` before); the next direction
-    starts at that stop."""
+    """The previous direction drives on to the next one's stop ``j`` and ends there; the next
+    direction starts at that stop. On the way between, the previous direction's own last stop
+    and the next one's stops before ``j`` stay where an anchor or the spacing needs them."""
     ppath, pstops = prev
     npath, nstops = nxt
     f = nstops[j]
+    fid = stops_id(f)
     i = int(f.edge_index)
     plen = float(_cum_m(G, rm, ppath)[-1])
     ncum = _cum_m(G, rm, npath)
     last = _shift(f, plen, len(ppath) - 1, terminal=True)
     keep = list(pstops[:-1])
-    own = pstops[-1]
+    taken = {stops_id(p) for p in keep} | {fid}
+    cands = [dataclasses.replace(pstops[-1], terminal=False)]
     # the next direction's stops before stop j stand on the way the previous one drives on
-    passed = [_shift(p, plen, len(ppath) - 1, terminal=False) for p in nstops[:j]]
-    nearest = passed[0].dist_m if passed else last.dist_m
-    if stops_id(own) != stops_id(f) and nearest - own.dist_m >= keep_gap_m:
-        keep.append(dataclasses.replace(own, terminal=False))
-    taken = {stops_id(p) for p in keep}
-    keep += [p for p in passed if stops_id(p) not in taken and stops_id(p) != stops_id(f)]
+    cands += [_shift(p, plen, len(ppath) - 1, terminal=False) for p in nstops[:j]]
+    cands = [p for p in cands if stops_id(p) not in taken]
+    start = keep[-1].dist_m if keep else 0.0
+    keep += _fill(start, cands, last.dist_m, max_gap_m)
     new_prev = (list(ppath) + list(npath[1 : i + 2]), [*keep, last])
     off = -float(ncum[i])
     new_next = (
@@ -941,10 +970,11 @@ def _join_at_prev(
     prev: tuple[list[int], list[Any]],
     nxt: tuple[list[int], list[Any]],
     j: int,
-    keep_gap_m: float = 100.0,
+    max_gap_m: float,
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
-    """The previous direction ends at its stop ``j``; the next starts back there (its own first
-    stop stays when it is another stop at least ``keep_gap_m`` on)."""
+    """The previous direction ends at its stop ``j``; the next starts back there. On the way
+    between, the previous direction's stops after ``j`` and the next one's own first stop stay
+    where an anchor or the spacing needs them."""
     ppath, pstops = prev
     npath, nstops = nxt
     own = pstops[j]
@@ -953,21 +983,22 @@ def _join_at_prev(
     pcum = _cum_m(G, rm, ppath)
     off = float(pcum[-1] - pcum[i])
     first = _shift(own, -float(pcum[i]), -i, terminal=True)
-    # the previous direction's stops after stop j stand on the way the next one starts on
-    passed = [_shift(p, -float(pcum[i]), -i, terminal=False) for p in pstops[j + 1 :]]
     rest = [_shift(p, off, len(head) - 1, terminal=p.terminal) for p in nstops]
-    # the next direction's own first stop stays when it is another stop far enough on
-    if stops_id(rest[0]) == stops_id(own) or rest[0].dist_m - first.dist_m < keep_gap_m:
-        rest = rest[1:]
-    else:
-        rest[0] = dataclasses.replace(rest[0], terminal=False)
+    # the previous direction's stops after stop j stand on the way the next one starts on
+    cands = [_shift(p, -float(pcum[i]), -i, terminal=False) for p in pstops[j + 1 :]]
+    cands.append(dataclasses.replace(rest[0], terminal=False))
+    rest = rest[1:]
     taken = {stops_id(p) for p in rest} | {stops_id(own)}
-    rest = [p for p in passed if stops_id(p) not in taken] + rest
+    cands = [p for p in cands if stops_id(p) not in taken]
+    end = rest[0].dist_m if rest else (cands[-1].dist_m if cands else first.dist_m)
+    if not rest and cands:  # the next direction's only other stop is its last
+        rest = [dataclasses.replace(cands.pop(), terminal=True)]
+    middle = _fill(first.dist_m, cands, end, max_gap_m)
     new_prev = (
         list(ppath[: i + 2]),
         [*pstops[:j], dataclasses.replace(own, terminal=True)],
     )
-    return new_prev, (head + list(npath[1:]), [first, *rest])
+    return new_prev, (head + list(npath[1:]), [first, *middle, *rest])
 
 
 def stops_id(ps: Any) -> str:
@@ -1034,18 +1065,20 @@ def _build_routes(
             ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
         )
-        # both directions at once: a new stop gets its partner across the road
-        placed = stops_mod.place_route_stops(
-            G, [cy.out_nodes, cy.back_nodes], ctx.index, scenario, anchors=anchor_places
+        out_ps = list(
+            stops_mod.place_stops(G, cy.out_nodes, ctx.index, scenario, anchors=anchor_places)
         )
-        out_ps, back_ps = list(placed[0]), list(placed[1])
+        back_ps = list(
+            stops_mod.place_stops(G, cy.back_nodes, ctx.index, scenario, anchors=anchor_places)
+        )
         if len(out_ps) < 2 or len(back_ps) < 2:
             msg = f"A route got too few stops on {len(cy.out_nodes)} road nodes; need two."
             raise DesignError(msg)
         # the terminal stops are shared: each direction ends at the next one's first stop
         dir0, dir1 = (list(cy.out_nodes), out_ps), (list(cy.back_nodes), back_ps)
-        dir0, dir1 = _join(G, rm, dir0, dir1)
-        dir1, dir0 = _join(G, rm, dir1, dir0)
+        gap = scenario.stops.max_spacing_m
+        dir0, dir1 = _join(G, rm, dir0, dir1, gap)
+        dir1, dir0 = _join(G, rm, dir1, dir0, gap)
         all_ps.extend(dir0[1])
         all_ps.extend(dir1[1])
         legs.append(([dir0, dir1], ends))

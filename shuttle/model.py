@@ -343,3 +343,6 @@ class Plan:
     # riders, loads, cost and the service plan (shuttle.figures.PlanFigures; a later stage's type,
     # so typed loosely here to keep the model free of upward imports); None without demand
     figures: Any = None
+    # before/after and overlap against the existing network (shuttle.existing.ExistingFigures,
+    # typed loosely as figures is); None when the step did not run (pipeline.make_existing)
+    existing: Any = None

@@ -47,6 +47,7 @@ __all__ = [
     "district_areas",
     "make_baseline",
     "make_design",
+    "make_existing",
     "make_plan",
     "observed_profile",
     "run_baseline",
@@ -380,8 +381,11 @@ def run_plan(
     cache_dir: str | Path | None = None,
     frequencies: bool = False,
     progress: ProgressFn | None = None,
+    existing: bool = True,
 ) -> Outputs:
     """Run the whole chain and write the feed, the design, the map and the report.
+
+    With ``existing`` the plan is compared with the existing network (:func:`make_existing`).
 
     The outputs appear together: they are written to temporary files under a lock on both
     folders and renamed at the end (:func:`shuttle.io.output_batch`), so an interrupted run
@@ -393,6 +397,8 @@ def run_plan(
     io.pause_point("design")
     design = make_design(scenario, G, progress=progress)
     plan = make_plan(scenario, G, design=design)
+    if existing:
+        plan = make_existing(plan, G, design, cache_dir=cache_dir, progress=progress)
     io.pause_point("write")
     with io.output_lock(gtfs_dir, maps_dir):
         with io.output_batch():
@@ -405,6 +411,49 @@ def run_plan(
             reports = report.write_report([plan], maps_dir)
         index = maps.write_index(maps_dir)  # after the map and report, which it lists
     return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports), design=design_paths)
+
+
+def make_existing(
+    plan: Plan,
+    G: nx.MultiDiGraph,
+    design: Design,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+) -> Plan:
+    """The plan with its existing-network figures (``plan.existing``, :mod:`shuttle.existing`).
+
+    The existing network is :func:`make_baseline`'s and the demand :func:`_demand`'s. When the
+    transit files are missing or the baseline cannot be built, ``plan.existing`` says why (the
+    plan and its report go on without the comparison).
+    """
+    import time
+
+    from . import existing
+
+    t0 = time.perf_counter()
+    b = plan.scenario.baseline
+    gone = [f for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
+            if not plan.scenario.data_path(f).is_file()]  # fmt: skip
+    if gone:
+        why = f"[baseline] file not found: {plan.scenario.data_path(gone[0])}"
+        log.warning("no comparison with the existing network: %s", why)
+        return replace(plan, existing=existing.missing(why))
+    step(progress, "existing network", 0, 2)
+    try:
+        base = make_baseline(plan.scenario, cache_dir=cache_dir, progress=progress)
+    except ShuttleError as e:
+        log.warning("no comparison with the existing network: %s", e)
+        return replace(plan, existing=existing.missing(str(e)))
+    step(progress, "existing network", 1, 2)
+    dem = _demand(plan.scenario, G, design)
+    fig = existing.compare_existing(
+        plan, base, dem.zones, np.asarray(dem.trips, dtype=float), _zone_points(dem.zones)
+    )
+    secs = time.perf_counter() - t0
+    step(progress, "existing network", 2, 2)
+    log.info("existing-network comparison took %.1f s", secs)
+    return replace(plan, existing=replace(fig, seconds=secs))
 
 
 def make_baseline(

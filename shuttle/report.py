@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import report_figures, timetable
+from . import report_existing, report_figures, timetable
 from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
 from .io import atomic_write_text
@@ -221,6 +221,7 @@ def report_data(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.timetable.warnings),
         **_operations(plan),
         "figures": report_figures.figures_data(plan),
+        "existing": report_existing.existing_data(plan),
     }
 
 
@@ -485,6 +486,7 @@ def _plan_section(d: dict[str, Any]) -> str:
     )
     out.append(_operations_html(d))
     out.append(report_figures.figures_html(d.get("figures", {}), colors, names))
+    out.append(report_existing.existing_html(d.get("existing", {}), colors, names))
     out.append(
         f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
         f"<b>{_num(d['peak_fleet'])}</b></p>"

@@ -59,7 +59,7 @@ def test_env_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("routes = 8", 'routes = "six"', "design.routes"),
         ("districts = [11410, 11380, 11440]", "districts = [11410, 99999]", "99999"),
         ('source = "tiles"', 'source = "shapefile"', "network.source"),
-        ("headways_min = { peak = 15,", "headways_min = { peak = 0,", "weekday.headways_min.peak"),
+        ("headways_min = { peak = 20,", "headways_min = { peak = 0,", "weekday.headways_min.peak"),
         ('span = ["06:00", "23:00"]', 'span = ["23:00", "06:00"]', "weekday.span"),
         ('span = ["06:00", "23:00"]', 'span = ["6h", "23:00"]', "weekday.span"),
         ("fleet = 30", "fleet = 0", "budget.fleet"),

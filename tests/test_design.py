@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import zipfile
 
 import networkx as nx
@@ -264,7 +265,10 @@ def test_bad_design_keys(tmp_path, new: str, expected: str) -> None:  # noqa: AN
 
     text = scenario_path("nw3").read_text(encoding="utf-8")
     p = tmp_path / "bad.toml"
-    p.write_text(text.replace("[design]\n", f"[design]\n{new}\n", 1), encoding="utf-8")
+    key = new.split(" = ")[0]
+    text = re.sub(rf"^{key} = .*$", new, text, count=1, flags=re.MULTILINE)
+    assert new in text
+    p.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as e:
         load_scenario(p)
     assert expected in str(e.value)

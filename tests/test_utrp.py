@@ -448,3 +448,8 @@ def test_unreach_weight_checked(mandl: utrp.Problem) -> None:
         utrp.design(mandl, unreach_weight=-1.0)
     with pytest.raises(ValueError, match="unreach_weight"):
         utrp.design(mandl, unreach_weight=float("nan"))
+
+
+def test_zero_iterations_returns_the_start(mandl: utrp.Problem) -> None:
+    # A zero budget must stop at once (it used to loop forever) and leave the greedy start.
+    assert utrp.design(mandl, iterations=0) == utrp.design(mandl, method="greedy")
