@@ -15,7 +15,7 @@ from shuttle.config import Scenario
 from shuttle.model import Pattern, Route, Stop
 from shuttle.overlap import route_overlap
 
-from .toyplan import HOSTILE, toy_design
+from toyplan import HOSTILE, toy_design
 
 LAT, LON0 = 37.56, 126.90
 
