@@ -46,6 +46,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ __all__ = [
     "bus_lines",
     "compare_existing",
     "example_pairs",
+    "gain_by_zone",
     "missing",
     "overlap_lines",
     "rail_lines",
@@ -142,6 +144,17 @@ class ExistingFigures:
     rail_lines: tuple[str, ...] = ()
     missing: str = ""
     seconds: float = 0.0  # time the step took
+
+
+def gain_by_zone(result: Any) -> np.ndarray:
+    """Trip-weighted mean gain (minutes) of the trips from *or to* each zone (finite gains)."""
+    g = result.gain_min
+    fin = np.isfinite(g)
+    w = np.where(fin, result.trips, 0.0)
+    gw = np.where(fin, g, 0.0) * w
+    num = gw.sum(axis=1) + gw.sum(axis=0)
+    den = w.sum(axis=1) + w.sum(axis=0)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
 def missing(why: str) -> ExistingFigures:
@@ -237,10 +250,10 @@ def rail_lines(rail: Sequence[Any], period: str) -> list[LineSpec]:
                 out.append(
                     LineSpec(
                         line_id=f"rail:{line.line}:{k}:{d}",
-                        stops=tuple(
-                            (f"rail:{sid}", pos[sid].lon, pos[sid].lat) for sid in seq
+                        stops=tuple((f"rail:{sid}", pos[sid].lon, pos[sid].lat) for sid in seq),
+                        run_s=tuple(
+                            float(line.run_s(a, b)) for a, b in zip(seq, seq[1:], strict=False)
                         ),
-                        run_s=tuple(float(line.run_s(a, b)) for a, b in zip(seq, seq[1:])),
                         headway_s=head * 60.0,
                     )
                 )
@@ -278,7 +291,9 @@ def shuttle_lines(plan: Plan, period: str, day: str = "weekday") -> list[LineSpe
     return out
 
 
-def _span(lines: Sequence[LineSpec], points: Sequence[tuple[float, float]], d_m: float) -> list[LineSpec]:
+def _span(
+    lines: Sequence[LineSpec], points: Sequence[tuple[float, float]], d_m: float
+) -> list[LineSpec]:
     """Each line cut to the span from its first to its last stop within ``d_m`` of a point."""
     if not points or not lines:
         return list(lines)
@@ -373,7 +388,9 @@ def _metric_lonlat(shape: Sequence[tuple[float, float]]) -> np.ndarray:
 
 def _latlon_of(xy: np.ndarray) -> list[tuple[float, float]]:
     lon, lat = geo.to_wgs84_xy(xy[:, 0], xy[:, 1])
-    return [(float(a), float(o)) for a, o in zip(np.atleast_1d(lat), np.atleast_1d(lon), strict=True)]
+    return [
+        (float(a), float(o)) for a, o in zip(np.atleast_1d(lat), np.atleast_1d(lon), strict=True)
+    ]
 
 
 def _natural(name: str) -> tuple[Any, ...]:
@@ -510,8 +527,7 @@ def compare_existing(
         msg = f"The OD matrix is {T.shape} but there are {len(zones)} zones."
         raise DesignError(msg)
     ds = plan.scenario.design
-    comps = []
-    for day, period in periods:
+    def one(day: str, period: str) -> PeriodComparison:
         existing = _span(
             bus_lines(baseline, plan.scenario, period) + rail_lines(baseline.rail, period),
             zone_points,
@@ -533,11 +549,14 @@ def compare_existing(
             day, period, len(existing), len(shuttle), ba.trips_gaining, threshold_min,
             ba.shuttle_boardings,
         )  # fmt: skip
-        comps.append(PeriodComparison(day, period, ba))
+        return PeriodComparison(day, period, ba)
+
+    # the assignment kernel releases the GIL: the periods run side by side (same results)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(one, day, period) for day, period in periods]
+        comps = [f.result() for f in futures]
     stops = {s.stop_id: s for s in plan.stops}
-    overlaps = tuple(
-        route_overlap(r, stops, overlap_lines(baseline, near=r)) for r in plan.routes
-    )
+    overlaps = tuple(route_overlap(r, stops, overlap_lines(baseline, near=r)) for r in plan.routes)
     # examples: anchors in the zones that hold them
     polys = [z.geometry for z in zones]
     zone_of: dict[str, int] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from . import evaluate, paths, roads
+from . import evaluate, paths, roads, runtime
 from .config import Scenario
 from .keynet import edge_data
 from .model import DesignKPIs, Pattern, Route, RouteKPI, Stop
@@ -50,9 +50,10 @@ def design_kpis(
 ) -> DesignKPIs:
     """Figures of a design.
 
-    Per route: one-way length (mean of the directions), one-way time incl. a dwell of
-    ``service.dwell_s`` at every intermediate stop (mean of the directions), cycle time (both
-    directions plus two layovers of ``service.layover_min``) and distinct stops. Network: ATT
+    Per route: one-way length (mean of the directions), one-way time and cycle time (both
+    directions plus a layover of ``service.layover_min`` each) at the slowest period's run-time
+    factor with a dwell of ``service.dwell_s`` at every intermediate stop
+    (:mod:`shuttle.runtime`, the bound the designer checks), and distinct stops. Network: ATT
     and d0/d1/d2/dun from ``evaluation`` (:func:`shuttle.evaluate.evaluate_network` of the built
     routes and stops; ``dun`` is rounded so that the four shares add up to 100); vehicle-hours per
     weekday = sum over routes and minutes of the weekday span of ``ceil(cycle / headway of that
@@ -83,8 +84,10 @@ def design_kpis(
     rk = []
     cycles = []
     for r in routes:
-        ones = [p.run_time_s + sv.dwell_s * max(0, len(p.stop_ids) - 2) for p in r.patterns]
-        cycle = sum(ones) + (2 if len(r.patterns) > 1 else 1) * round(sv.layover_min * 60)
+        # the one run-time model at the slowest period (the bound the designer checks)
+        slow = runtime.slowest_factor(sv)
+        ones = [runtime.trip_duration_s(p, slow, sv.dwell_s) for p in r.patterns]
+        cycle = runtime.cycle_time_s(r, sv)
         cycles.append(cycle)
         ids = {s for p in r.patterns for s in p.stop_ids}
         rk.append(

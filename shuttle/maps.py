@@ -491,6 +491,11 @@ class _Stops(MacroElement):
             var rl = el('div', 'stop-routes', root);
             bi(el('span', null, rl), L10.routes); rl.appendChild(document.createTextNode(' '));
             s.routes.forEach(function (ri) { routeLink(rl, D.routes[ri]); });
+            if (s.existing && s.existing.length) {  // existing bus routes near the stop
+              var ex = el('div', 'stop-existing', root);
+              bi(el('span', null, ex), D.existingLabel);
+              el('span', null, ex, ': ' + s.existing.join(', '));
+            }
             if (!s.deps.length) { bi(el('div', 'no-service', root), L10.none); }
             s.deps.forEach(function (dep) {
               var p = D.patterns[dep[0]], r = D.routes[p[0]];
@@ -899,6 +904,8 @@ def _stop_data(plan: Plan) -> dict[str, Any]:
             for sid in p.stop_ids:
                 serving[sid].add(r.route_id)
     s_index = {s.stop_id: i for i, s in enumerate(sorted(plan.stops, key=lambda s: s.stop_id))}
+    ex = plan.existing
+    near = dict(ex.near_stops) if ex is not None and not ex.missing else {}
     stops = []
     rows_at: dict[str, dict[tuple[str, int], list[Any]]] = {}
     for s in sorted(plan.stops, key=lambda s: s.stop_id):
@@ -924,6 +931,7 @@ def _stop_data(plan: Plan) -> dict[str, Any]:
                 "anchor": s.anchor,
                 "routes": sorted(r_index[r] for r in serving.get(s.stop_id, ())),
                 "deps": [[p_index[k], v] for k, v in sorted(rows.items())],
+                "existing": list(near.get(s.stop_id, ())),  # existing routes within 100 m
             }
         )
     minutes = _trip_minutes(plan)
@@ -932,6 +940,7 @@ def _stop_data(plan: Plan) -> dict[str, Any]:
         "days": [list(_DAY_LABELS.get(d, (d, d))) for d in DAY_TYPES],
         "periods": [list(_PERIOD_LABELS.get(p, (p, p))) for p in PERIODS],
         "periodNote": list(_period_note(plan)),
+        "existingLabel": ["100 m 안 기존 노선", "Existing routes within 100 m"],
         "routes": [_route_page(r, p_index, s_index, rows_at, minutes) for r in routes],
         "patterns": patterns,
         "stops": stops,
@@ -1102,6 +1111,37 @@ def _number_ids(root: Element) -> None:
         element._id = f"{i:04d}"
 
 
+def _gain_layer(plan: Plan, m: folium.Map) -> None:
+    """Off by default: each dong shaded by the mean off-peak time its trips save with the
+    shuttle against the existing network (``plan.existing``; darker saves more)."""
+    from .existing import gain_by_zone
+
+    ex = plan.existing
+    if ex is None or ex.missing or not ex.zones:
+        return
+    comp = next((c for c in ex.comparisons if c.period == "offpeak"), None)
+    if comp is None:
+        return
+    gain = gain_by_zone(comp.result)
+    top = max(float(gain.max()), 1e-9)
+    name = _bi("동별 통행시간 단축(비첨두)", "Time saved by dong (off-peak)") + _esc(
+        f" (0–{top:.1f} min)"
+    )
+    fg = folium.FeatureGroup(name=name, show=False)
+    for z, g in zip(ex.zones, gain, strict=True):
+        locs = [[[list(pt) for pt in ring] for ring in poly] for poly in z.polygons]
+        if locs:
+            _area_polygon(
+                locs,
+                color="#6A3D9A",
+                weight=1,
+                fill_color="#6A3D9A",
+                fill_opacity=round(0.05 + 0.6 * max(float(g), 0.0) / top, 3),
+                class_name=f"gain-dong gain-{_esc(z.code)}",
+            ).add_to(fg)
+    fg.add_to(m)
+
+
 def render_map(plan: Plan) -> folium.Map:
     """Build the public map of a plan.
 
@@ -1181,6 +1221,8 @@ def render_map(plan: Plan) -> folium.Map:
                 class_name="catchment",
             ).add_to(fg)
             fg.add_to(m)
+
+    _gain_layer(plan, m)
 
     for route in sorted(plan.routes, key=lambda r: r.route_id):
         color, text = _color(route)

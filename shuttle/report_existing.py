@@ -16,11 +16,24 @@ from typing import Any
 import numpy as np
 
 from .config import DISTRICTS
+from .existing import gain_by_zone
 from .model import Plan
 
 __all__ = ["existing_data", "existing_html", "gain_by_zone"]
 
-_PERIOD = {"peak": ("첨두", "Peak"), "offpeak": ("비첨두", "Off-peak"), "evening": ("저녁", "Evening")}
+_PERIOD = {
+    "peak": ("첨두", "Peak"),
+    "offpeak": ("비첨두", "Off-peak"),
+    "evening": ("저녁", "Evening"),
+}
+_L = {
+    "none": ("기존 노선망 비교 없음", "No comparison with the existing network"),
+    "how": (
+        "최적전략 배정, 하루 통행을 각 시간대 운행으로",
+        "optimal-strategies assignment of the daily trips at each period's service",
+    ),
+    "dong": ("동별 평균 단축(비첨두, 상위 10)", "Mean gain by dong (off-peak, top 10)"),
+}
 
 
 def _e(value: object) -> str:
@@ -48,17 +61,6 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") ->
     out += ["<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows]
     out.append("</tbody></table>")
     return "".join(out)
-
-
-def gain_by_zone(result: Any) -> np.ndarray:
-    """Trip-weighted mean gain (minutes) of the trips from *or to* each zone (finite gains)."""
-    g = result.gain_min
-    fin = np.isfinite(g)
-    w = np.where(fin, result.trips, 0.0)
-    gw = np.where(fin, g, 0.0) * w
-    num = gw.sum(axis=1) + gw.sum(axis=0)
-    den = w.sum(axis=1) + w.sum(axis=0)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
 def existing_data(plan: Plan) -> dict[str, Any]:
@@ -142,16 +144,12 @@ def existing_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, st
         return ""
     out = [f"<h3>{_bi('기존 노선망과 비교', 'Against the existing network')}</h3>"]
     if "missing" in d:
-        out.append(
-            f'<p class="warn">{_bi("기존 노선망 비교 없음", "No comparison with the existing network")}'
-            f": {_e(d['missing'])}</p>"
-        )
+        out.append(f'<p class="warn">{_bi(*_L["none"])}: {_e(d["missing"])}</p>')
         return "\n".join(out)
     out.append(
         f"<p>{_bi('기존 버스', 'Existing bus routes')} {d['bus_routes']}, "
         f"{_bi('지하철', 'metro lines')} {_e(', '.join(d['rail_lines']))}; "
-        f"{_bi('최적전략 배정, 하루 통행을 각 시간대 운행으로', 'optimal-strategies assignment of the daily trips at each period’s service')}"
-        f".</p>"
+        f"{_bi(*_L['how'])}.</p>"
     )
     rows = []
     for p in d["periods"]:
@@ -183,9 +181,7 @@ def existing_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, st
     off = next((p for p in d["periods"] if p["period"] == "offpeak"), None)
     if off:
         top = sorted(off["gain_by_zone"], key=lambda z: (-z["gain_min"], z["code"]))[:10]
-        out.append(
-            f"<p>{_bi('동별 평균 단축(비첨두, 상위 10)', 'Mean gain by dong (off-peak, top 10)')}:</p>"
-        )
+        out.append(f"<p>{_bi(*_L['dong'])}:</p>")
         out.append(
             _table(
                 [_bi("행정동", "Dong"), _bi("자치구", "District"), _bi("분", "min")],

@@ -503,7 +503,7 @@ class TurnRouter:
             if not rep:
                 break
             if attempt == max_repairs:
-                log.warning("route through %s drives a road segment twice (no alternative)", nodes)
+                log.debug("route through %s drives a road segment twice (no alternative)", nodes)
             for e in rep:
                 cost[e] *= REPEAT_PENALTY
         assert split is not None

@@ -494,8 +494,10 @@ def design(
     method
         A key of :data:`ALGORITHMS`: ``"greedy"`` (constructive: routes along shortest paths
         that serve the most demand directly, then a coverage/connectivity repair) or
-        ``"anneal"`` (greedy start improved by simulated annealing with route-extension,
-        -trimming, -exchange and -replacement moves).
+        ``"anneal"`` (greedy start, or at the operator end a spanning tree cut into routes,
+        improved by simulated annealing with end-node, inner-node, segment-reroute,
+        tail-exchange and route-replacement moves chosen adaptively; see
+        :func:`shuttle._utrp_ops.anneal_routes`).
     seed
         Seed of the random generator; the same seed and budget give the same route set.
     time_limit_s

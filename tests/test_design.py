@@ -144,7 +144,9 @@ def test_pattern_geometry_and_spacing(designs, road_graph, scenario, method) -> 
             # tunnel, bridge: the forced case of stops.place_stops)
             pos = _stop_positions(p, stops)
             for i, g in enumerate(gaps):
-                if g > st.max_spacing_m + 1.0:
+                # 1 % slack: a stop is placed on the centreline and published at the kerb, so its
+                # distance along the shape can differ by a few metres from the placement's
+                if g > st.max_spacing_m * 1.01 + 1.0:
                     seg = p.node_path[max(0, pos[i] - 1) : pos[i + 1] + 2]
                     assert any(
                         not stops_mod.stoppable(d)

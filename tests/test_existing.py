@@ -8,14 +8,13 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from toyplan import HOSTILE, toy_design
 
 from shuttle import areas, evaluate, existing, geo, pipeline, report_existing, transit
-from shuttle.compare import LineSpec, before_after
+from shuttle.compare import BeforeAfter, LineSpec, before_after
 from shuttle.config import Scenario
 from shuttle.model import Pattern, Route, Stop
 from shuttle.overlap import route_overlap
-
-from toyplan import HOSTILE, toy_design
 
 LAT, LON0 = 37.56, 126.90
 
@@ -36,7 +35,8 @@ def test_chains_split_at_branches_and_keep_cycles() -> None:
     assert got == [["a", "b"], ["b", "c", "d"], ["b", "e"]]
     # a pure loop is one closed chain
     (loop,) = existing._chains([("a", "b"), ("b", "c"), ("c", "a")])
-    assert loop[0] == loop[-1] and sorted(loop[:-1]) == ["a", "b", "c"]
+    assert loop[0] == loop[-1]
+    assert sorted(loop[:-1]) == ["a", "b", "c"]
 
 
 def test_span_keeps_the_stops_near_the_zones() -> None:
@@ -94,7 +94,8 @@ def test_overlap_of_a_street_run_both_ways() -> None:
     assert ov.road_share == pytest.approx(1.0, abs=0.01)
     assert ov.buses_per_hour == pytest.approx(6.0, rel=0.01)
     assert ov.stop_share == pytest.approx(0.5)  # S1 is the route's stop 13001; S2 has no ARS
-    assert ov.top[0][0] == "7019" and ov.top[0][1] == pytest.approx(4.0, rel=0.01)
+    assert ov.top[0][0] == "7019"
+    assert ov.top[0][1] == pytest.approx(4.0, rel=0.01)
 
 
 def test_routes_near_stops_by_ars_or_distance() -> None:
@@ -127,11 +128,13 @@ def test_report_says_why_the_comparison_is_missing(scenario: Scenario, tmp_path:
     assert "transit/none.csv" in plan.existing.missing
     d = report_existing.existing_data(plan)
     html = report_existing.existing_html(d, {}, {})
-    assert "none.csv" in html and "No comparison with the existing network" in html
+    assert "none.csv" in html
+    assert "No comparison with the existing network" in html
     # a reason from data is escaped
     plan2 = dataclasses.replace(plan, existing=existing.missing(HOSTILE))
     html2 = report_existing.existing_html(report_existing.existing_data(plan2), {}, {})
-    assert HOSTILE not in html2 and "&lt;img" in html2
+    assert HOSTILE not in html2
+    assert "&lt;img" in html2
     assert report_existing.existing_data(dataclasses.replace(plan, existing=None)) == {}
 
 
@@ -174,7 +177,8 @@ def test_real_network_is_modelled(real) -> None:  # noqa: ANN001
 
 
 def test_duplicating_a_real_frequent_route_gains_almost_nothing(
-    real, scenario: Scenario  # noqa: ANN001
+    real,
+    scenario: Scenario,  # noqa: ANN001
 ) -> None:
     heads = {p.route.route_id: p.route.headway("peak") for p in real.base.routes}
     bus = [ln for ln in real.lines if ln.line_id.startswith("bus:")]
@@ -196,7 +200,8 @@ def test_duplicating_a_real_frequent_route_gains_almost_nothing(
 
 
 def test_a_real_pair_without_direct_service_gains_from_a_direct_link(
-    real, scenario: Scenario  # noqa: ANN001
+    real,
+    scenario: Scenario,  # noqa: ANN001
 ) -> None:
     ds = scenario.design
     base_only = _ba(real, [], scenario)
@@ -222,3 +227,84 @@ def test_a_real_pair_without_direct_service_gains_from_a_direct_link(
     assert ba.trips_gaining >= 2.0  # that pair both ways (one trip each)
     assert ba.shuttle_boardings >= 2.0
     assert ds.walk_speed_kmh > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the map
+
+
+def _figures_for(plan) -> existing.ExistingFigures:  # noqa: ANN001
+    """Hand figures for the toy plan: two dongs (the first gains 6 min), hostile route names."""
+    square = (((37.550, 126.930), (37.550, 126.940), (37.560, 126.940), (37.560, 126.930)),)
+    other = (((37.560, 126.930), (37.560, 126.940), (37.570, 126.940), (37.570, 126.930)),)
+    zones = (
+        existing.ZoneArea("1141000001", "신촌동", 11410, 37.555, 126.935, (square,)),
+        existing.ZoneArea("1141000002", HOSTILE, 11410, 37.565, 126.935, (other,)),
+    )
+    ba = BeforeAfter(
+        before_min=np.array([[np.nan, 20.0], [20.0, np.nan]]),
+        after_min=np.array([[np.nan, 14.0], [14.0, np.nan]]),
+        trips=np.array([[0.0, 10.0], [0.0, 0.0]]),
+        threshold_min=5.0,
+        shuttle_boardings=10.0,
+    )
+    return existing.ExistingFigures(
+        zones=zones,
+        comparisons=(existing.PeriodComparison("weekday", "offpeak", ba),),
+        near_stops=(("S0001", ("7019", HOSTILE)),),
+        bus_routes=2,
+    )
+
+
+def test_map_data_lists_existing_routes_and_the_gain_layer(scenario: Scenario) -> None:
+    import json
+    import re
+
+    from mapplan import toy_plan
+
+    from shuttle import maps
+
+    plan = toy_plan(scenario)
+    plan = dataclasses.replace(plan, existing=_figures_for(plan))
+    text = maps.render_html(plan)
+    assert text == maps.render_html(plan)  # byte-stable
+    data = json.loads(re.search(r"var D = (\{.*?\});\n", text).group(1))
+    by_id = {s["id"]: s for s in data["stops"]}
+    assert by_id["S0001"]["existing"] == ["7019", HOSTILE]
+    assert by_id["S0002"]["existing"] == []
+    assert HOSTILE not in text.replace(json.dumps(HOSTILE)[1:-1], "")  # only as JSON text
+    assert text.count("gain-dong") == 2
+    # no figures: no layer, no names
+    plain = maps.render_html(toy_plan(scenario))
+    assert "gain-dong" not in plain
+
+
+@pytest.mark.browser
+def test_popup_lists_existing_routes_as_text(scenario: Scenario, tmp_path: Path) -> None:
+    from browser.offline import PageLog, chromium, install_routes
+    from mapplan import toy_plan
+
+    from shuttle import maps
+
+    plan = toy_plan(scenario)
+    plan = dataclasses.replace(plan, existing=_figures_for(plan))
+    url = maps.save_map(plan, tmp_path).as_uri()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        log = PageLog()
+        install_routes(page, log)
+        page.goto(url)
+        page.wait_for_selector(".stop-marker")
+        page.locator("path.stop-S0001").dispatch_event("click")
+        box = page.locator(".leaflet-popup-content .stop-existing")
+        box.wait_for()
+        assert "7019" in box.inner_text()
+        assert HOSTILE in box.inner_text()  # shown as text, never as markup
+        assert page.locator(".leaflet-popup-content img").count() == 0
+        assert page.evaluate("window.__xss") is None
+        # the gain layer is off until chosen in the layer control
+        assert page.locator("path.gain-dong").count() == 0
+        page.locator("label", has_text="동별 통행시간 단축").locator("input").dispatch_event("click")
+        assert page.locator("path.gain-dong").count() == 2
+        assert log.errors == []
+        page.close()
