@@ -19,6 +19,7 @@ import dataclasses
 import os
 import sys
 import time
+from typing import Any
 
 from shuttle import pipeline, sweep
 from shuttle.config import load_scenario
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs"
     )
 
-    def run(**kw: object) -> tuple[float, tuple[sweep.SweepRow, ...]]:
+    def run(**kw: Any) -> tuple[float, tuple[sweep.SweepRow, ...]]:
         t0 = time.perf_counter()
         rows = sweep.run_sweep(base, variants, cache_dir=args.cache, labels=labels, **kw)
         return time.perf_counter() - t0, rows

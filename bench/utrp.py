@@ -69,6 +69,7 @@ def _run(
         iterations=iterations,
         operator_weight=1.0 if operator else 0.0,
         unreach_weight=OPERATOR_UNREACH_WEIGHT if operator else None,
+        strict_dun=operator,
     )
     return utrp.evaluate(problem, routes), routes, time.perf_counter() - t0
 

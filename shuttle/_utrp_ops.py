@@ -262,14 +262,22 @@ def reach3_kernel(a: np.ndarray) -> np.ndarray:
 
 
 def score_kernel(
-    t: np.ndarray, flat: np.ndarray, offs: np.ndarray, demand: np.ndarray, pen: float
+    t: np.ndarray,
+    flat: np.ndarray,
+    offs: np.ndarray,
+    demand: np.ndarray,
+    pen: float,
+    strict: bool = False,
 ) -> tuple[float, float, np.ndarray]:
     """Demand-weighted trip cost, demand beyond two transfers and the trip-cost matrix.
 
     One pass for the annealer: the one-route in-vehicle times ``D0`` of the route set (routes
     concatenated in ``flat``, route ``r`` is ``flat[offs[r]:offs[r + 1]]``), Floyd-Warshall over
     ``D0 + pen`` and the three-ride reachability. Returns ``(sum(demand * cost), unreach2,
-    cost)``; the sum is ``inf`` if some pair has no path. Plain Python, compiled by numba.
+    cost)``; the sum is ``inf`` if some pair has no path. With ``strict`` the second figure is
+    the convention's dun instead (demand whose fastest path, fewest transfers among equally
+    fast ones, has more than two transfers, or no path): a second Floyd-Warshall with the
+    tie-break weight ``_TIE_EPS`` per ride counts the rides. Plain Python, compiled by numba.
     """
     n = t.shape[0]
     d = np.full((n, n), np.inf)
@@ -294,16 +302,32 @@ def score_kernel(
         for j in range(n):
             one[i, j] = d[i, j] < np.inf or i == j
             d[i, j] = 0.0 if i == j else d[i, j] + pen
-    reach = _reach3_impl(one)
+    if strict:
+        reach = np.ones((1, 1), dtype=np.bool_)
+        de = d.copy()
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    de[i, j] += _TIE_EPS
+        _fw_impl(de)
+    else:
+        reach = _reach3_impl(one)
+        de = np.empty((1, 1))
     _fw_impl(d)
     total = 0.0
     un = 0.0
     for i in range(n):
         for j in range(n):
+            if strict and demand[i, j] > 0:
+                far = not de[i, j] < np.inf or np.rint((de[i, j] - d[i, j]) / _TIE_EPS) > 3
+            elif demand[i, j] > 0:
+                far = not reach[i, j]
+            else:
+                far = False
             d[i, j] -= pen
             if demand[i, j] > 0:
                 total += demand[i, j] * d[i, j]
-                if not reach[i, j]:
+                if far:
                     un += demand[i, j]
     return total, un, d
 
@@ -760,15 +784,17 @@ def design_greedy(
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
     unreach_weight: float = UNREACH_WEIGHT,
+    strict_dun: bool = False,
 ) -> RouteSet:
-    """Constructive heuristic (budgets, ``operator_weight`` and ``unreach_weight`` ignored).
+    """Constructive heuristic (budgets, ``operator_weight``, ``unreach_weight`` and
+    ``strict_dun`` are ignored).
 
     Candidate routes are road shortest paths between node pairs (lengthened to ``min_nodes``);
     the route serving the most demand not yet served without transfer is taken, ``n_routes``
     times (Mumford 2013's heuristic construction). Uncovered nodes are then added by extending
     routes along shortest paths, and a local search restores connectivity if needed.
     """
-    del time_limit_s, iterations, operator_weight, unreach_weight
+    del time_limit_s, iterations, operator_weight, unreach_weight, strict_dun
     step(progress, "utrp greedy", 0, 1)
     net = Net(problem)
     routes, _ = greedy_routes(net, seed)
@@ -795,14 +821,17 @@ class _State:
 
 
 def _score(
-    net: Net, routes: Sequence[Sequence[int]], times: Sequence[float]
+    net: Net, routes: Sequence[Sequence[int]], times: Sequence[float], strict: bool = False
 ) -> tuple[float, float, float, np.ndarray] | None:
-    """ATT, TRT, unreachable-in-2 demand and the cost matrix; ``None`` if disconnected."""
+    """ATT, TRT, unreachable-in-2 demand and the cost matrix; ``None`` if disconnected.
+
+    With ``strict`` the third figure is the demand counted in dun (see :func:`score_kernel`).
+    """
     flat = np.fromiter((v for r in routes for v in r), dtype=np.int64)
     offs = np.zeros(len(routes) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in routes], out=offs[1:])
     kern = _score_jit if _score_jit is not None else score_kernel
-    tot, un, c = kern(net.t, flat, offs, net.demand, net.pen)
+    tot, un, c = kern(net.t, flat, offs, net.demand, net.pen, strict)
     if not np.isfinite(tot) or not np.isfinite(c).all():
         return None
     att = tot / net.total if net.total > 0 else 0.0
@@ -1009,6 +1038,7 @@ def _median_uphill(
     objective: Callable[[float, float, float], float],
     rng: np.random.Generator,
     samples: int = 200,
+    strict: bool = False,
 ) -> float:
     """Median objective increase over up to ``samples`` random feasible moves from ``st``."""
     ups = []
@@ -1017,7 +1047,7 @@ def _median_uphill(
         app = None if move is None else _apply(net, st, move)
         if app is None:
             continue
-        sc = _score(net, app[0], app[1])
+        sc = _score(net, app[0], app[1], strict)
         if sc is not None:
             d = objective(sc[0], sc[1], sc[2]) - cur_f
             if d > 0:
@@ -1054,6 +1084,7 @@ def anneal_routes(
     progress: ProgressFn | None,
     unreach_weight: float = UNREACH_WEIGHT,
     refs: tuple[float, float] | None = None,
+    strict_dun: bool = False,
 ) -> list[list[int]]:
     """Simulated annealing from ``start`` (feasible); returns the best feasible set seen.
 
@@ -1067,7 +1098,8 @@ def anneal_routes(
     break a route rule, uncover a node, duplicate a route or disconnect the set are rejected.
 
     The objective is ``(1-w) ATT/ATT_ref + w TRT/TRT_ref`` plus 5 x the share of demand with
-    no path of at most two transfers; the references are ``refs`` (default: the start set's ATT
+    no path of at most two transfers (with ``strict_dun``: the demand counted in dun); the
+    references are ``refs`` (default: the start set's ATT
     and TRT). The start temperature
     is 0.25 x the median objective increase of 200 random moves, cooled geometrically by a
     factor 100 over a cycle; the budget is split into cycles of about
@@ -1079,7 +1111,7 @@ def anneal_routes(
         iterations = _DEFAULT_ITERATIONS
     w = float(operator_weight)
     st = _State(net, start)
-    sc = _score(net, st.routes, st.times)
+    sc = _score(net, st.routes, st.times, strict_dun)
     if sc is None:  # pragma: no cover - start is repaired to be connected
         msg = f"Problem {net.p.name!r}: the start route set is not connected."
         raise DesignError(msg)
@@ -1099,7 +1131,9 @@ def anneal_routes(
         m[c, list(r)] = 1.0
     pool_w = np.cumsum(((m @ net.dsym) * m).sum(axis=1) + 1e-9)
     best_cost = cost
-    t_start = _T0_FACTOR * _median_uphill(net, st, pool, pool_w, cost, cur_f, objective, rng)
+    t_start = _T0_FACTOR * _median_uphill(
+        net, st, pool, pool_w, cost, cur_f, objective, rng, strict=strict_dun
+    )
     t_end = t_start * _T_RATIO
     # The budget is split into annealing cycles of about cycle_iters iterations; each cycle
     # restarts from the best route set at the start temperature (one cycle on large instances).
@@ -1169,7 +1203,7 @@ def anneal_routes(
         if app is None:
             continue
         routes, times, counts, keys = app
-        sc = _score(net, routes, times)
+        sc = _score(net, routes, times, strict_dun)
         if sc is None:
             continue
         f = objective(sc[0], sc[1], sc[2])
@@ -1208,6 +1242,7 @@ def design_anneal(
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
     unreach_weight: float = UNREACH_WEIGHT,
+    strict_dun: bool = False,
 ) -> RouteSet:
     """Greedy start improved by simulated annealing (see :func:`shuttle.utrp.design`).
 
@@ -1220,8 +1255,12 @@ def design_anneal(
     if operator_weight > 0:
         # The spanning-tree start wins at the operator end (same references as the greedy's).
         tree = tree_routes(net, np.random.default_rng([seed, 1]))
-        sc_g = _score(net, start, [route_times(net.t, r)[0] for r in start])
-        sc_t = None if tree is None else _score(net, tree, [route_times(net.t, r)[0] for r in tree])
+        sc_g = _score(net, start, [route_times(net.t, r)[0] for r in start], strict_dun)
+        sc_t = (
+            None
+            if tree is None
+            else _score(net, tree, [route_times(net.t, r)[0] for r in tree], strict_dun)
+        )
         if sc_g is not None and sc_t is not None:
             refs = (sc_g[0], sc_g[1])
             w = operator_weight
@@ -1252,5 +1291,6 @@ def design_anneal(
         progress=progress,
         unreach_weight=unreach_weight,
         refs=refs,
+        strict_dun=strict_dun,
     )
     return tuple(tuple(int(v) for v in r) for r in best)

@@ -297,9 +297,22 @@ def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
 @gtfs_dir_opt
 @maps_dir_opt
 @frequencies_opt
+@click.option(
+    "--existing/--no-existing",
+    default=True,
+    show_default=True,
+    help="Compare with the existing bus and metro network (needs the all-Seoul graph, cached).",
+)
 @click.pass_obj
 @_errors
-def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequencies: bool) -> None:
+def plan(
+    obj: Ctx,
+    scenario_name: str,
+    gtfs_dir: Path,
+    maps_dir: Path,
+    frequencies: bool,
+    existing: bool = True,
+) -> None:
     """Run the whole chain: network, design, timetable, GTFS, map and report."""
     from . import pipeline
 
@@ -311,6 +324,7 @@ def plan(obj: Ctx, scenario_name: str, gtfs_dir: Path, maps_dir: Path, frequenci
         cache_dir=obj.cache_dir,
         frequencies=frequencies,
         progress=obj.progress,
+        existing=existing,
     )
     click.echo(f"GTFS feed: {out.feed}")
     for p in out.design:

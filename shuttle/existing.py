@@ -527,6 +527,7 @@ def compare_existing(
         msg = f"The OD matrix is {T.shape} but there are {len(zones)} zones."
         raise DesignError(msg)
     ds = plan.scenario.design
+
     def one(day: str, period: str) -> PeriodComparison:
         existing = _span(
             bus_lines(baseline, plan.scenario, period) + rail_lines(baseline.rail, period),

@@ -103,23 +103,33 @@ def operate(
     budget = sc.budget
     days = [d for d in days_per_type if days_per_type[d] > 0]
     for _ in range(_MAX_REPLANS):
-        sp = budget_mod.plan_service(
-            routes,
-            stops,
-            zone_lonlat,
-            trips,
-            service=sc.service,
-            budget=budget,
-            cost=sc.cost,
-            day_types=days,
-            days_per_type=days_per_type,
-            capacity=float(sc.vehicle.capacity),
-            walk_speed_kmh=sc.design.walk_speed_kmh,
-            transfer_penalty_min=sc.design.transfer_penalty_min,
-            profile=profile,
-            day_factors=dict(sc.demand.day_factors),
-            where=where,
-        )
+        try:
+            sp = budget_mod.plan_service(
+                routes,
+                stops,
+                zone_lonlat,
+                trips,
+                service=sc.service,
+                budget=budget,
+                cost=sc.cost,
+                day_types=days,
+                days_per_type=days_per_type,
+                capacity=float(sc.vehicle.capacity),
+                walk_speed_kmh=sc.design.walk_speed_kmh,
+                transfer_penalty_min=sc.design.transfer_penalty_min,
+                profile=profile,
+                day_factors=dict(sc.demand.day_factors),
+                where=where,
+            )
+        except DesignError as e:
+            if budget.fleet == sc.budget.fleet:
+                raise
+            msg = (
+                f"budget.fleet = {sc.budget.fleet} in {where} cannot run the routes once the "
+                f"timetable's pull-outs and period changes are counted (planned with "
+                f"{budget.fleet} buses: {e})"
+            )
+            raise DesignError(msg) from e
         kept = [r for r in routes if r.route_id in sp.kept]
         heads = {d: sp.headways(d) for d in days}
         new_routes, new_kpis = renumber(kept, kpis, sc)

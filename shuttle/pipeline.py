@@ -192,15 +192,26 @@ def make_plan(
         op.routes, op.stops, dem.zones, dem.trips, scenario, op.timetable.fleet
     )
     step(progress, "service plan", 3, 3)
+    kpis = _plan_kpis(op.kpis, op.timetable, periods)
+    catchment = design.catchment
+    if len(op.stops) != len(design.stops):  # the budget dropped routes: cover what runs
+        from . import stops as stops_mod
+
+        catchment, share, by_gu = stops_mod.catchment(op.stops, scenario, dem.zones)
+        kpis = replace(
+            kpis,
+            coverage=round(float(share), 5),
+            coverage_by_district=tuple((int(a), int(b), int(c)) for a, b, c in by_gu),
+        )
     return Plan(
         scenario=scenario,
         places=design.places,
         stops=op.stops,
         routes=op.routes,
-        kpis=_plan_kpis(op.kpis, op.timetable, periods),
+        kpis=kpis,
         timetable=op.timetable,
         districts=district_areas(scenario),
-        catchment=design.catchment,
+        catchment=catchment,
         periods=periods,
         figures=op.figures,
     )
@@ -432,6 +443,10 @@ def make_existing(
     from . import existing
 
     t0 = time.perf_counter()
+    if G is None or not plan.periods:
+        why = "no road graph or demand for this plan (a design given alone)"
+        log.info("no comparison with the existing network: %s", why)
+        return replace(plan, existing=existing.missing(why))
     b = plan.scenario.baseline
     gone = [f for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
             if not plan.scenario.data_path(f).is_file()]  # fmt: skip
@@ -524,12 +539,13 @@ def make_baseline(
         pass
     G = build_network(gscen, cache_dir=cache_dir, progress=progress)
     base = bl.place_routes(G, routes, snap_m=b.snap_m, rail=rail, issues=issues)
+    text = json.dumps(bl.baseline_to_data(base), ensure_ascii=False, sort_keys=True)
     try:
-        text = json.dumps(bl.baseline_to_data(base), ensure_ascii=False, sort_keys=True)
         io.atomic_write_bytes(cpath, gzip.compress(text.encode(), mtime=0))
     except ShuttleError as e:  # an unwritable cache must not fail the run
         log.warning("cannot write the baseline cache: %s", e)
-    return base
+    # the same representation with or without the cache, so a first run equals a cached one
+    return bl.baseline_from_data(json.loads(text), rail=rail)
 
 
 def _identity(p: Path) -> list[object]:

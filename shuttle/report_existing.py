@@ -102,7 +102,6 @@ def existing_data(plan: Plan) -> dict[str, Any]:
     return {
         "bus_routes": ef.bus_routes,
         "rail_lines": list(ef.rail_lines),
-        "seconds": round(ef.seconds, 1),
         "periods": periods,
         "overlap": [
             {
@@ -198,7 +197,7 @@ def existing_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, st
         )
     if d["examples"]:
         per = [p["period"] for p in d["periods"]]
-        head = [_bi("예시 통행", "Example trip")]
+        head = [_bi("예시 통행(동 중심 간)", "Example trip (dong centre to dong centre)")]
         for p in per:
             ko, en = _PERIOD.get(p, (p, p))
             head.append(_bi(f"{ko} 현재 → 셔틀(분)", f"{en} today → with shuttle (min)"))

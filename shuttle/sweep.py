@@ -159,7 +159,7 @@ def _override(scenario: Scenario, key: str, value: Any) -> Scenario:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         msg = f"sweep key {key!r}: value {value!r} must not be negative"
         raise ConfigError(msg)
-    if key == "budget.fleet" and value < 1:
+    if key == "budget.fleet" and isinstance(value, int) and value < 1:
         msg = f"sweep key {key!r}: value {value!r} must be at least 1 bus"
         raise ConfigError(msg)
     return dataclasses.replace(scenario, **{section: dataclasses.replace(sub, **{field: value})})
@@ -476,8 +476,8 @@ def budget_curve_svg(
     Parameters
     ----------
     rows
-        Sweep rows with a ``fleet_budget`` (rows without one are left out); failed rows are
-        marked with a cross on the budget axis of every panel.
+        Sweep rows with a ``fleet_budget`` (rows without one are left out); a failed row is
+        marked with a cross in its line's colour on the budget axis of every panel.
     title
         The scenario's title for the heading (escaped).
     series
@@ -517,7 +517,9 @@ def budget_curve_svg(
                "× 운행 불가 · infeasible")
         + "</text>",
     ]  # fmt: skip
-    failed = sorted({int(r.fleet_budget) for r, _ in pts if not r.ok and r.fleet_budget})
+    failed = sorted(
+        {(names.index(lab), int(r.fleet_budget)) for r, lab in pts if not r.ok and r.fleet_budget}
+    )
     for i, (field, ko, en, scale, dec, zero) in enumerate(_PANELS):
         px = _ML + (i % 2) * (_PW + _GAP_X)
         py = _MT + (i // 2) * (_PH + _GAP_Y)
@@ -578,24 +580,24 @@ def budget_curve_svg(
                     f'<circle cx="{_num(X(a))}" cy="{_num(Y(b))}" r="3.5" fill="{colour}">'
                     f"<title>{_esc(f'{name} ' if name else '')}{a}: {_esc(value)}</title></circle>"
                 )
-        for x in failed:
-            cx, cy = X(x), py + _PH
+        for j, x in failed:  # a cross in the colour of the line whose budget is infeasible
+            cx, cy = X(x), py + _PH - 6 * j
             out.append(
                 f'<path d="M{_num(cx - 5)},{_num(cy - 5)} L{_num(cx + 5)},{_num(cy + 5)} '
                 f'M{_num(cx - 5)},{_num(cy + 5)} L{_num(cx + 5)},{_num(cy - 5)}" '
-                'stroke="#c92a2a" stroke-width="2"/>'
+                f'stroke="{_COLOURS[j % len(_COLOURS)]}" stroke-width="2"/>'
             )
         out.append("</g>")
     if len(names) > 1:
         ly = _MT + 2 * _PH + _GAP_Y + 54
         for j, name in enumerate(names):
             colour = _COLOURS[j % len(_COLOURS)]
-            y = ly + 20 * j
+            yj = ly + 20 * j
             out.append(
-                f'<line x1="{_ML}" y1="{y}" x2="{_ML + 24}" y2="{y}" stroke="{colour}" '
+                f'<line x1="{_ML}" y1="{yj}" x2="{_ML + 24}" y2="{yj}" stroke="{colour}" '
                 'stroke-width="2"/>'
             )
-            out.append(f'<text x="{_ML + 30}" y="{y + 4}">{_esc(name)}</text>')
+            out.append(f'<text x="{_ML + 30}" y="{yj + 4}">{_esc(name)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

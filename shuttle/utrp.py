@@ -467,7 +467,7 @@ def evaluate(problem: Problem, routes: Sequence[Sequence[int]]) -> Evaluation:
 # --------------------------------------------------------------------------------------------
 
 #: Design methods: ``name -> f(problem, *, seed, time_limit_s, iterations, operator_weight,
-#: progress, unreach_weight) -> RouteSet``.
+#: progress, unreach_weight, strict_dun) -> RouteSet``.
 ALGORITHMS: dict[str, Callable[..., RouteSet]] = {
     "greedy": ops.design_greedy,
     "anneal": ops.design_anneal,
@@ -484,6 +484,7 @@ def design(
     operator_weight: float = 0.0,
     progress: ProgressFn | None = None,
     unreach_weight: float | None = None,
+    strict_dun: bool = False,
 ) -> RouteSet:
     """Design a route set for ``problem``.
 
@@ -514,6 +515,10 @@ def design(
     unreach_weight
         Weight of the share of demand that needs more than two transfers, added to the
         objective; default 5. A large value (e.g. 1000) keeps dun at 0 at the operator end.
+    strict_dun
+        Penalise the demand counted in dun (fastest path with more than two transfers) rather
+        than the demand with no path of at most two transfers; about twice as slow per
+        iteration. Needed at the operator end, where fast paths with many transfers are common.
 
     Returns
     -------
@@ -552,4 +557,5 @@ def design(
         operator_weight=operator_weight,
         progress=progress,
         unreach_weight=ops.UNREACH_WEIGHT if unreach_weight is None else float(unreach_weight),
+        strict_dun=strict_dun,
     )

@@ -46,4 +46,4 @@ def install(tag: str) -> None:
 
 if __name__ == "__main__":
     install(sys.argv[1])
-    cli.main(["plan", *sys.argv[2:]], prog_name="shuttle")
+    cli.main(["plan", "--no-existing", *sys.argv[2:]], prog_name="shuttle")

@@ -24,6 +24,10 @@ KNOWN_INFOS = {
     # A day type loses consecutive dates to holidays (e.g. two Saturday holidays in a row,
     # 2026-09-26 Chuseok and 2026-10-03 Gaecheonjeol); the Sunday service runs instead.
     "big_gap_in_service",
+    # A route ends in a turnaround loop (a real one, driven in the direction of traffic): the
+    # trip serves the anchor it is signed for, then drives round the block to its terminal stop
+    # on the departure side, so the headsign also names a stop a few hundred metres before the end.
+    "trip_headsign_matches_intermediate_stop",
 }
 
 

@@ -90,6 +90,7 @@ def test_corrupt_tiles(runner: CliRunner, tmp_path: Path, data_dir: Path) -> Non
             "--cache-dir",
             str(tmp_path / "cache"),
             "plan",
+            "--no-existing",
             "-s",
             str(p),
             "--gtfs-dir",

@@ -24,7 +24,7 @@ def _small_scenario(folder: Path) -> Path:
     text = scenario_path("nw3").read_text(encoding="utf-8")
     subs = [
         (r'(?m)^name = "nw3"', 'name = "det"'),
-        (r"(?m)^routes = \d+", "routes = 3"),
+        (r"(?m)^routes = \d+", "routes = 6"),
         (r"(?m)^iterations = \d+", "iterations = 150"),
     ]
     for pat, rep in subs:
@@ -51,7 +51,7 @@ def test_plan_is_byte_identical_under_other_hash_seeds(tmp_path: Path, cache_dir
         env = {**os.environ, "PYTHONHASHSEED": seed, "SHUTTLE_CACHE": str(cache_dir)}
         env.pop("SHUTTLE_TEST_PAUSE_AT", None)
         cmd = [
-            str(Path(sys.executable).with_name("shuttle")), "plan", "-s", str(scen),
+            str(Path(sys.executable).with_name("shuttle")), "plan", "--no-existing", "-s", str(scen),
             "--gtfs-dir", str(out / "gtfs"), "--maps-dir", str(out / "maps"),
         ]  # fmt: skip
         procs.append(

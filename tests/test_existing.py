@@ -304,7 +304,35 @@ def test_popup_lists_existing_routes_as_text(scenario: Scenario, tmp_path: Path)
         assert page.evaluate("window.__xss") is None
         # the gain layer is off until chosen in the layer control
         assert page.locator("path.gain-dong").count() == 0
-        page.locator("label", has_text="동별 통행시간 단축").locator("input").dispatch_event("click")
+        page.locator("label", has_text="동별 통행시간 단축").locator("input").dispatch_event(
+            "click"
+        )
         assert page.locator("path.gain-dong").count() == 2
         assert log.errors == []
         page.close()
+
+
+def test_shuttle_lines_use_the_run_time_model_and_the_timetable(scenario: Scenario) -> None:
+    plan = pipeline.make_plan(scenario, design=toy_design())
+    svc = scenario.service
+    f = svc.time_factor("peak")
+    heads = {
+        r.route_id: dict(r.headways_min)["peak"]
+        for r in plan.timetable.fleet
+        if r.service_id == "weekday"
+    }
+    lines = {ln.line_id: ln for ln in existing.shuttle_lines(plan, "peak")}
+    stops = {s.stop_id: s for s in plan.stops}
+    for r in plan.routes:
+        for p in r.patterns:
+            ln = lines[f"shuttle:{r.route_id}:{p.direction_id}"]
+            assert ln.shuttle
+            assert ln.headway_s == heads[r.route_id] * 60
+            # by hand: arrival k = round(free-flow to k x factor + dwell x stops passed)
+            cum = np.cumsum([0, *p.run_times_s])
+            arr = [0] + [round(c * f + svc.dwell_s * (k - 1)) for k, c in enumerate(cum[1:], 1)]
+            assert ln.run_s == tuple(float(b - a) for a, b in zip(arr, arr[1:], strict=False))
+            for (key, lon, lat), sid in zip(ln.stops, p.stop_ids, strict=True):
+                s = stops[sid]
+                assert key == (f"ars:{s.ars}" if s.ars else f"shuttle:{sid}")
+                assert (lon, lat) == (s.lon, s.lat)

@@ -197,7 +197,7 @@ def _cli_plan(tmp_path: Path, tag: str, monkeypatch: pytest.MonkeyPatch) -> Any:
         for obj, name, value in patches(tag):
             m.setattr(obj, name, value)
         return CliRunner().invoke(
-            cli.main, ["plan", "--gtfs-dir", str(gtfs), "--maps-dir", str(maps)]
+            cli.main, ["plan", "--no-existing", "--gtfs-dir", str(gtfs), "--maps-dir", str(maps)]
         )
 
 

@@ -790,7 +790,8 @@ def test_route_page_opens_from_the_legend_on_a_phone(chromium_browser, map_url: 
         popup.locator(".stop-routes button.route-link", has_text="3").click()
         rp.wait_for(state="visible")
         assert rp.locator(".rp-head .route-chip").inner_text() == "3"
-        assert page.locator(".leaflet-popup").count() == 0
+        # the popup closes (it fades out: wait for it rather than race the animation)
+        page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
         assert log.errors == []
         assert log.dialogs == []
     finally:

@@ -27,7 +27,11 @@ def test_plan_serves_every_anchor_and_district(nw3_plan: Plan) -> None:
     served = {s.anchor for s in nw3_plan.stops if s.anchor}
     assert {p.name_ko for p in nw3_plan.places} <= served
     assert {s.district for s in nw3_plan.stops} >= set(nw3_plan.scenario.districts)
-    assert len(nw3_plan.routes) == nw3_plan.scenario.design.routes
+    # design.routes is an upper bound: the budget keeps the routes it can run
+    assert 1 <= len(nw3_plan.routes) <= nw3_plan.scenario.design.routes
+    assert [r.route_id for r in nw3_plan.routes] == [
+        f"R{i}" for i in range(1, len(nw3_plan.routes) + 1)
+    ]
     assert [a.code for a in nw3_plan.districts] == list(nw3_plan.scenario.districts)
     assert all(a.population > 0 for a in nw3_plan.districts)
 

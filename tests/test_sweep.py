@@ -285,6 +285,9 @@ def test_budget_curve_escapes_text_and_is_byte_stable(tmp_path: Path) -> None:
     assert title in root.find(SVG + "title").text
     texts = {t.text for t in root.iter(SVG + "text")}
     assert {"design.routes=<8>", "design.routes=6&"} <= texts  # the legend, as text
+    # the infeasible budget belongs to the second line (legend order: "6&" before "<8>")
+    line2 = [ln.get("stroke") for ln in root.iter(SVG + "line") if ln.get("stroke-width")][1]
+    assert {p.get("stroke") for p in root.iter(SVG + "path")} == {line2}
     svg_file = sweep.write_plot(a, tmp_path / "c.svg")
     assert svg_file.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<svg ')
     page = sweep.write_plot(a, tmp_path / "c.html", title=title).read_text(encoding="utf-8")

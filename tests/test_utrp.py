@@ -427,7 +427,14 @@ def test_score_kernel_matches_reference(mumford0: utrp.Problem) -> None:
             else:
                 assert tot / net.total == pytest.approx(ref.att, rel=1e-12), trial
                 seen.add("connected")
-    assert seen == {"connected", "disconnected"}
+            # strict: the demand the reference counts in dun
+            tot_s, dun, c_s = kern(net.t, flat, offs, net.demand, net.pen, True)
+            assert np.array_equal(c_s, c)
+            assert tot_s == tot or not np.isfinite(tot)
+            assert 100 * dun / net.total == pytest.approx(ref.dun, abs=1e-9), trial
+            if dun > un + 1e-9:
+                seen.add("dun beyond unreach")
+    assert {"connected", "disconnected"} <= seen
 
 
 def test_design_deterministic_per_seed(mumford0: utrp.Problem) -> None:
