@@ -704,9 +704,7 @@ def _random_matching(items: list[int], rng: np.random.Generator) -> list[tuple[i
     return [(order[i], order[i + 1]) for i in range(0, len(order) - 1, 2)]
 
 
-def tree_routes(
-    net: Net, rng: np.random.Generator, samples: int = 300
-) -> list[list[int]] | None:
+def tree_routes(net: Net, rng: np.random.Generator, samples: int = 300) -> list[list[int]] | None:
     """Operator-end start: the minimum spanning tree of the links cut into ``n_routes`` paths.
 
     Every route set whose routes cover all nodes and connect them contains a spanning tree,

@@ -165,9 +165,15 @@ def operate(
             "policy headways."
         )
         raise DesignError(msg)
+    designed = {r.route_id: r for r in routes}
     sp = dataclasses.replace(
         sp,
         kept=tuple(rename[r] for r in sp.kept),
+        # dropped routes keep the designer's id (they are not in the plan), with their name
+        dropped=tuple(
+            (f"{r} ({designed[r].long_name_ko} / {designed[r].long_name_en})", why)
+            for r, why in sp.dropped
+        ),
         headways_s=tuple(sorted((rename[r], d, p, h) for r, d, p, h in sp.headways_s)),
         overloaded=tuple(sorted((rename[r], d, p, a, c) for r, d, p, a, c in sp.overloaded)),
     )

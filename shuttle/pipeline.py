@@ -443,16 +443,16 @@ def make_existing(
     from . import existing
 
     t0 = time.perf_counter()
-    if G is None or not plan.periods:
-        why = "no road graph or demand for this plan (a design given alone)"
-        log.info("no comparison with the existing network: %s", why)
-        return replace(plan, existing=existing.missing(why))
     b = plan.scenario.baseline
     gone = [f for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
             if not plan.scenario.data_path(f).is_file()]  # fmt: skip
     if gone:
         why = f"[baseline] file not found: {plan.scenario.data_path(gone[0])}"
         log.warning("no comparison with the existing network: %s", why)
+        return replace(plan, existing=existing.missing(why))
+    if G is None or not plan.periods:
+        why = "no road graph or demand for this plan (a design given alone)"
+        log.info("no comparison with the existing network: %s", why)
         return replace(plan, existing=existing.missing(why))
     step(progress, "existing network", 0, 2)
     try:

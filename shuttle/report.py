@@ -355,7 +355,8 @@ def _roads_table(d: dict[str, Any]) -> str:
     rows = []
     for r in d["routes"]:
         kc = r.get("km_by_class") or {}
-        minor = "; ".join(f"{_e(n or '(이름 없음)')} {m:,.0f} m" for n, m in r.get("minor_uses", []))
+        uses = r.get("minor_uses", [])
+        minor = "; ".join(f"{_e(n or '(이름 없음)')} {m:,.0f} m" for n, m in uses)
         ends = "; ".join(
             f"{_e(name) if name else _bi('블록 회차', 'block loop')} ({m:,.0f} m)"
             for _, name, m in r.get("turnarounds", [])

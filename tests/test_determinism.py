@@ -51,7 +51,8 @@ def test_plan_is_byte_identical_under_other_hash_seeds(tmp_path: Path, cache_dir
         env = {**os.environ, "PYTHONHASHSEED": seed, "SHUTTLE_CACHE": str(cache_dir)}
         env.pop("SHUTTLE_TEST_PAUSE_AT", None)
         cmd = [
-            str(Path(sys.executable).with_name("shuttle")), "plan", "--no-existing", "-s", str(scen),
+            str(Path(sys.executable).with_name("shuttle")), "plan", "--no-existing",
+            "-s", str(scen),
             "--gtfs-dir", str(out / "gtfs"), "--maps-dir", str(out / "maps"),
         ]  # fmt: skip
         procs.append(
