@@ -35,7 +35,9 @@ def _baseline(n_stops: int, lines, walks, zones, demand) -> float:  # noqa: ANN0
     m = csr_matrix((w + 1e-6, (net.tail, net.head)), shape=(net.n_nodes, net.n_nodes))
     src = np.asarray([n_stops + z for z in zones])
     d = dijkstra(m, indices=src)
-    _ = float((d[:, zones] * demand)[np.isfinite(d[:, zones])].sum())
+    dz = d[:, zones]
+    ok = np.isfinite(dz)
+    _ = float((dz[ok] * demand[ok]).sum())
     return time.perf_counter() - t
 
 

@@ -81,7 +81,6 @@ walks, and are comparable between scenarios with different key networks.
 
 from __future__ import annotations
 
-import colorsys
 import dataclasses
 import logging
 import math
@@ -94,7 +93,7 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
-from . import evaluate, geo, paths, roads, runtime, utrp
+from . import colors, evaluate, geo, paths, roads, runtime, utrp
 from .colors import contrast_ratio, text_color_for
 from .config import Scenario
 from .designio import design_to_geojson, design_to_json
@@ -123,7 +122,6 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MERGE_RADII_M",
     "OFF_NETWORK_M",
-    "PALETTE",
     "KeyNetwork",
     "Terminal",
     "TurnRouter",
@@ -169,33 +167,10 @@ VILLAGE_KINDS = frozenset({"마을버스"})
 TERMINAL_WORDS: tuple[str, ...] = ("차고지", "종점", "회차")
 #: Weight of the percent of demand unreachable with <= 2 transfers (as in utrp's annealer).
 UNREACH_WEIGHT = 5.0
-#: Route colours: distinct, saturated, readable on a light map (hex RRGGBB).
-PALETTE: tuple[str, ...] = (
-    "E6194B",  # red
-    "3CB44B",  # green
-    "4363D8",  # blue
-    "F58231",  # orange
-    "911EB4",  # purple
-    "42D4F4",  # cyan
-    "F032E6",  # magenta
-    "9A6324",  # brown
-    "469990",  # teal
-    "000075",  # navy
-    "808000",  # olive
-    "800000",  # maroon
-)
 
 
 # ------------------------------------------------------------------------------------------------
 # colours
-
-
-def _route_color(i: int) -> str:
-    if i < len(PALETTE):
-        return PALETTE[i]
-    h = ((i * 0.618033988749895) % 1.0, 0.45, 0.75)  # golden-angle hues beyond the palette
-    r, g, b = colorsys.hsv_to_rgb(h[0], h[2], h[1] + 0.2)
-    return f"{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1119,14 +1094,17 @@ def _build_routes(
         pats = [a, b]
         s0 = merged[pats[0].stop_ids[0]]
         s1 = merged[pats[0].stop_ids[-1]]
-        color = _route_color(r)
+        rc = scenario.routes
+        short, color, text = colors.route_style(
+            r, rc.scheme, prefix=rc.number_prefix, start=rc.number_start, width=rc.number_width
+        )
         route = Route(
             route_id=rid,
-            short_name=str(r + 1),
+            short_name=short,
             long_name_ko=f"{s0.name_ko}–{s1.name_ko}",
             long_name_en=f"{s0.name_en} – {s1.name_en}",
             color=color,
-            text_color=text_color_for(color),
+            text_color=text,
             patterns=tuple(pats),
         )
         routes.append(route)

@@ -82,8 +82,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from . import areas, geo, graphcache, tiles
-from .config import ROAD_CLASSES, Scenario
+from . import areas, geo, graphcache, roads, tiles
+from .config import Scenario
 from .errors import DataError, GraphError, ShuttleError
 from .io import atomic_path, atomic_write_bytes
 from .log import ProgressFn, step
@@ -108,35 +108,11 @@ log = logging.getLogger(__name__)
 #: Bump when the build changes what it produces; old cache entries are then ignored.
 NETWORK_VERSION = "1"
 
-#: OSM ``highway`` tag -> road class (the OpenMapTiles ``transportation`` classes).
-OSM_CLASSES: dict[str, str] = {
-    "motorway": "motorway",
-    "motorway_link": "motorway",
-    "trunk": "trunk",
-    "trunk_link": "trunk",
-    "primary": "primary",
-    "primary_link": "primary",
-    "secondary": "secondary",
-    "secondary_link": "secondary",
-    "tertiary": "tertiary",
-    "tertiary_link": "tertiary",
-    "residential": "minor",
-    "unclassified": "minor",
-    "living_street": "minor",
-    "road": "minor",
-    "minor": "minor",
-    "service": "service",
-    "track": "track",
-    "path": "path",
-    "footway": "path",
-    "cycleway": "path",
-    "bridleway": "path",
-    "steps": "path",
-    "pedestrian": "path",
-    "corridor": "path",
-}
+#: OSM ``highway`` tag -> road class (the OpenMapTiles ``transportation`` classes): one table,
+#: :data:`shuttle.roads.OSM_CLASSES`.
+OSM_CLASSES: dict[str, str] = roads.OSM_CLASSES
 #: Road classes from the most to the least important (picks the class of a merged edge).
-CLASS_RANK: tuple[str, ...] = ROAD_CLASSES
+CLASS_RANK: tuple[str, ...] = roads.CLASS_RANK
 MAJOR_CLASSES: tuple[str, ...] = ("primary", "secondary", "tertiary")
 #: Classes whose junctions with kept roads stay graph nodes (access points), unless kept.
 ACCESS_CLASSES: tuple[str, ...] = ("service",)
@@ -458,11 +434,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _road_class(highway: Any) -> str:
-    got = {OSM_CLASSES.get(str(h), "") for h in _as_list(highway)} - {""}
-    for c in CLASS_RANK:
-        if c in got:
-            return c
-    return _OTHER
+    return roads.class_of_tag(highway)
 
 
 def _first_str(value: Any) -> str:

@@ -8,15 +8,17 @@ has a section that says why.
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .config import DISTRICTS
 from .existing import gain_by_zone
+from .html_parts import bi as _bi
+from .html_parts import esc as _e
+from .html_parts import num as _n
+from .html_parts import table as _table
 from .model import Plan
 
 __all__ = ["existing_data", "existing_html", "gain_by_zone"]
@@ -36,31 +38,9 @@ _L = {
 }
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _bi(ko: str, en: str) -> str:
-    return f'{_e(ko)} <span class="en">{_e(en)}</span>'
-
-
-def _n(x: float | None, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
 def _f(x: float) -> float | None:
     """A finite float rounded for JSON, None for inf/nan."""
     return round(float(x), 3) if math.isfinite(float(x)) else None
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    c = f' class="{cls}"' if cls else ""
-    out = [f"<table{c}><thead><tr>", *(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
-    out += ["<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows]
-    out.append("</tbody></table>")
-    return "".join(out)
 
 
 def existing_data(plan: Plan) -> dict[str, Any]:

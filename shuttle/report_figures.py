@@ -7,12 +7,13 @@ inline SVG). Both are empty for a plan made without demand.
 
 from __future__ import annotations
 
-import html
-import math
-from collections.abc import Sequence
 from typing import Any
 
 from .config import DISTRICTS
+from .html_parts import bi as _bi
+from .html_parts import esc as _e
+from .html_parts import num as _n
+from .html_parts import table as _table
 from .model import Plan
 
 __all__ = ["figures_data", "figures_html", "kpi_rows"]
@@ -55,28 +56,6 @@ _L = {
         "peak/off-peak/evening",
     ),
 }
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _bi(ko: str, en: str) -> str:
-    return f'{_e(ko)} <span class="en">{_e(en)}</span>'
-
-
-def _n(x: float | None, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    c = f' class="{cls}"' if cls else ""
-    out = [f"<table{c}><thead><tr>", *(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
-    out += ["<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows]
-    out.append("</tbody></table>")
-    return "".join(out)
 
 
 def _gu(code: int) -> tuple[str, str]:

@@ -101,7 +101,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from . import areas, gazetteer, geo, places
+from . import areas, gazetteer, geo, places, roads
 from .config import Scenario
 from .errors import DesignError
 from .model import Area, Place, Stop
@@ -220,10 +220,7 @@ def _metric_lines(coords: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray
 
 
 def _road_class(data: dict[str, Any]) -> str:
-    h = data.get("highway", "")
-    if isinstance(h, list):
-        h = sorted(h)[0] if h else ""
-    return str(h)
+    return roads.road_class(data)
 
 
 def stoppable(data: dict[str, Any]) -> bool:
@@ -234,12 +231,7 @@ def stoppable(data: dict[str, Any]) -> bool:
 
 
 def _road_name(data: dict[str, Any]) -> str:
-    n = data.get("name")
-    if isinstance(n, list):
-        n = sorted(str(x) for x in n if x)[0] if n else None
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return ""
-    return str(n).strip()
+    return roads.road_name(data)
 
 
 # ----------------------------------------------------------------------------------------------

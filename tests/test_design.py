@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from shuttle import design, geo, router, runtime
+from shuttle import colors, design, geo, router, runtime
 from shuttle import stops as stops_mod
 from shuttle.config import Anchor, Scenario
 from shuttle.errors import ConfigError, DesignError
@@ -305,7 +305,7 @@ def test_unknown_method(road_graph, scenario) -> None:
 
 
 def test_text_colour_contrast() -> None:
-    for c in design.PALETTE:
+    for c in colors.PALETTE:
         assert design.contrast_ratio(c, design.text_color_for(c)) >= 4.5
     assert design.text_color_for("FFFF00") == "000000"
     assert design.text_color_for("000075") == "FFFFFF"

@@ -58,6 +58,7 @@ ORDER = [
     "operate",
     "gtfs",
     "maps",
+    "html_parts",
     "report_figures",
     "report_existing",
     "report",
