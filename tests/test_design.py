@@ -43,7 +43,14 @@ def _distinct_succ(G: nx.MultiDiGraph, n: int) -> int:
 def test_k_routes_with_ids_colours_and_contrast(designs, scenario, method) -> None:
     d = designs[method]
     assert [r.route_id for r in d.routes] == [f"R{i}" for i in range(1, scenario.design.routes + 1)]
-    assert len({r.color for r in d.routes}) == len(d.routes)
+    # numbers and colours follow the scenario's scheme (nw3: Seoul's branch-bus green, 1..K)
+    rc = scenario.routes
+    for i, r in enumerate(d.routes):
+        style = colors.route_style(
+            i, rc.scheme, prefix=rc.number_prefix, start=rc.number_start, width=rc.number_width
+        )
+        assert (r.short_name, r.color, r.text_color) == style
+    assert len({r.short_name for r in d.routes}) == len(d.routes)
     for r in d.routes:
         assert design.contrast_ratio(r.color, r.text_color) >= 4.5
         assert len(r.patterns) == 2
