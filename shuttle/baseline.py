@@ -177,7 +177,7 @@ class _Placer:
         self.eidx = {e: i for i, e in enumerate(self.edge_ids)}
         geoms = np.array([d["geometry"] for *_, d in edges], dtype=object)
         self.geoms = geoms
-        self.metric = shapely.transform(geoms, _to_metric)
+        self.metric = shapely.transform(geoms, geo.metric_points)
         self.tree = shapely.STRtree(self.metric)
         self.cands: dict[str, tuple[_Cand, ...]] = {}
         self.legs: dict[tuple[str, str], Any] = {}
@@ -256,11 +256,6 @@ class _Placer:
 
     def edge(self, u: int, v: int) -> int:
         return self.eidx[(u, v, self.rm.edge_key[(u, v)])]
-
-
-def _to_metric(xy: np.ndarray) -> np.ndarray:
-    x, y = geo.to_metric_xy(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
 
 
 def _part(geom: LineString, a: float, b: float) -> list[tuple[float, float]]:

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from . import assign as assign_mod
 from . import geo
-from .evaluate import ACCESS_RADIUS_M, TRANSFER_RADIUS_M, WALK_DETOUR
+from .passengers import walk_links
 
 __all__ = ["BeforeAfter", "LineSpec", "before_after"]
 
@@ -73,13 +72,6 @@ class BeforeAfter:
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _metric(lonlat: np.ndarray) -> np.ndarray:
-    if not len(lonlat):
-        return np.zeros((0, 2))
-    x, y = geo.to_metric_xy(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
-
-
 def _network(
     lines: Sequence[LineSpec], zone_lonlat: Sequence[tuple[float, float]], walk_speed_kmh: float
 ) -> tuple[int, list[assign_mod.Line], list[assign_mod.Walk], list[int], list[bool]]:
@@ -97,30 +89,12 @@ def _network(
         nodes = tuple(keys[k] for k, _, _ in ln.stops)
         out_lines.append(assign_mod.Line(ln.line_id, nodes, ln.run_s, ln.headway_s))
         is_shuttle.append(ln.shuttle)
-    speed = walk_speed_kmh / 3.6
-    sxy = _metric(np.asarray(pos, dtype=float).reshape(-1, 2))
-    zxy = _metric(np.asarray(zone_lonlat, dtype=float).reshape(-1, 2))
-    walks = []
-    if ns and nz:
-        for zi, hits in enumerate(cKDTree(zxy).query_ball_tree(cKDTree(sxy), ACCESS_RADIUS_M)):
-            for si in sorted(hits):
-                t = float(np.hypot(*(zxy[zi] - sxy[si]))) * WALK_DETOUR / speed
-                walks += [assign_mod.Walk(ns + zi, si, t), assign_mod.Walk(si, ns + zi, t)]
-    if ns:
-        tree = cKDTree(sxy)
-        for i, hits in enumerate(tree.query_ball_tree(tree, TRANSFER_RADIUS_M)):
-            for j in sorted(hits):
-                if i != j:
-                    t = float(np.hypot(*(sxy[i] - sxy[j]))) * WALK_DETOUR / speed
-                    walks.append(assign_mod.Walk(i, j, t))
-    if nz:
-        # zone to zone on foot when the centres are within the access radius of each other
-        ztree = cKDTree(zxy)
-        for i, hits in enumerate(ztree.query_ball_tree(ztree, ACCESS_RADIUS_M)):
-            for j in sorted(hits):
-                if i != j:
-                    t = float(np.hypot(*(zxy[i] - zxy[j]))) * WALK_DETOUR / speed
-                    walks.append(assign_mod.Walk(ns + i, ns + j, t))
+    walks = walk_links(
+        geo.metric_points(pos),
+        geo.metric_points(zone_lonlat),
+        walk_speed_kmh=walk_speed_kmh,
+        zone_to_zone=True,
+    )
     return ns + nz, out_lines, walks, list(range(ns, ns + nz)), is_shuttle
 
 

@@ -185,14 +185,6 @@ def zone_points(zones: Sequence[Any]) -> list[tuple[float, float]]:
     return out
 
 
-def _metric(lonlat: Sequence[tuple[float, float]]) -> np.ndarray:
-    if not lonlat:
-        return np.zeros((0, 2))
-    arr = np.asarray(lonlat, dtype=float)
-    x, y = geo.to_metric_xy(arr[:, 0], arr[:, 1])
-    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
-
-
 def _pairs_within(
     a: np.ndarray, b: np.ndarray, radius: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -346,8 +338,8 @@ def evaluate_network(
             E.add(arr, ah0 + sp[1:])
     n_nodes = nxt
 
-    sxy = _metric([(s.lon, s.lat) for s in st])
-    zxy = _metric(zone_points(zones))
+    sxy = geo.metric_points([(s.lon, s.lat) for s in st])
+    zxy = geo.metric_points(zone_points(zones))
     has_access = np.zeros(nz, dtype=bool)
     E.add(ah0 + np.arange(ns), bh0 + np.arange(ns))  # change at the same stop
     if ns and nz:

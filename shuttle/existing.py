@@ -331,7 +331,7 @@ def overlap_lines(
     where = {s.node_id: s for s in baseline.stops}
     zone = None
     if near is not None:
-        paths = [_metric_lonlat(p.shape) for p in near.patterns if len(p.shape) >= 2]
+        paths = [geo.metric_path(p.shape) for p in near.patterns if len(p.shape) >= 2]
         zone = shapely.union_all([shapely.LineString(xy).buffer(corridor_m) for xy in paths])
     out = []
     for p in baseline.routes:
@@ -368,8 +368,8 @@ def overlap_lines(
 def _halves(placed: Any) -> list[Any]:
     """The circuit's path cut at the stop farthest from its first stop (out, back), metric."""
     pat = placed.pattern
-    line = shapely.LineString(_metric_lonlat(pat.shape))
-    first = shapely.Point(_metric_lonlat([pat.shape[0]])[0])
+    line = shapely.LineString(geo.metric_path(pat.shape))
+    first = shapely.Point(geo.metric_path([pat.shape[0]])[0])
     if line.length <= 0 or pat.length_m <= 0:
         return [line]
     at = [line.interpolate(d * line.length / pat.length_m) for d in pat.stop_dist_m]
@@ -378,12 +378,6 @@ def _halves(placed: Any) -> list[Any]:
     if cut <= 0 or cut >= line.length:
         return [line]
     return [substring(line, 0.0, cut), substring(line, cut, line.length)]
-
-
-def _metric_lonlat(shape: Sequence[tuple[float, float]]) -> np.ndarray:
-    arr = np.asarray([(lon, lat) for lat, lon in shape], dtype=float).reshape(-1, 2)
-    x, y = geo.to_metric_xy(arr[:, 0], arr[:, 1])
-    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
 
 
 def _latlon_of(xy: np.ndarray) -> list[tuple[float, float]]:

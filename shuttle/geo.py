@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -14,6 +14,8 @@ from shapely.geometry.base import BaseGeometry
 __all__ = [
     "METRIC_CRS",
     "haversine_m",
+    "metric_path",
+    "metric_points",
     "to_metric",
     "to_metric_xy",
     "to_wgs84",
@@ -39,6 +41,20 @@ def to_wgs84_xy(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarra
     """Unproject metric x/y (EPSG:5179) to lon/lat degrees."""
     lon, lat = _transformer(METRIC_CRS, "EPSG:4326").transform(x, y)
     return np.asarray(lon), np.asarray(lat)
+
+
+def metric_points(lonlat: Sequence[tuple[float, float]] | np.ndarray) -> np.ndarray:
+    """``(lon, lat)`` points as an ``(n, 2)`` array of EPSG:5179 metres (``(0, 2)`` when empty)."""
+    arr = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    if not len(arr):
+        return np.zeros((0, 2))
+    x, y = to_metric_xy(arr[:, 0], arr[:, 1])
+    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+
+
+def metric_path(latlon: Sequence[tuple[float, float]]) -> np.ndarray:
+    """A path of ``(lat, lon)`` points (the model's order) as :func:`metric_points` metres."""
+    return metric_points([(lon, lat) for lat, lon in latlon])
 
 
 def to_metric(geom: BaseGeometry) -> BaseGeometry:

@@ -57,12 +57,6 @@ class RouteOverlap:
     top: tuple[tuple[str, float], ...]  # (existing route name, km shared), most first
 
 
-def _metric_line(shape: Sequence[tuple[float, float]]) -> np.ndarray:
-    arr = np.asarray([(lon, lat) for lat, lon in shape], dtype=float).reshape(-1, 2)
-    x, y = geo.to_metric_xy(arr[:, 0], arr[:, 1])
-    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
-
-
 def _samples(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points every ``_STEP_M`` along a polyline, their bearing and the length each stands for."""
     pts, brg, w = [], [], []
@@ -89,13 +83,13 @@ def route_overlap(
 ) -> RouteOverlap:
     """Measure a shuttle route's overlap with the existing routes (see the module docstring)."""
     lines = [e for e in existing if len(e.shape) >= 2 and e.headway_min > 0]
-    geoms = [shapely.LineString(_metric_line(e.shape)) for e in lines]
+    geoms = [shapely.LineString(geo.metric_path(e.shape)) for e in lines]
     tree = STRtree(geoms) if geoms else None
     per_h = np.array([60.0 / e.headway_min for e in lines])
     total = covered = frequent = bus_len = 0.0
     shared: dict[str, float] = {}
     for pat in route.patterns:
-        xy = _metric_line(pat.shape)
+        xy = geo.metric_path(pat.shape)
         if len(xy) < 2:
             continue
         pts, brg, w = _samples(xy)

@@ -45,6 +45,7 @@ __all__ = [
     "assign_day",
     "plan_network",
     "split_demand",
+    "walk_links",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,14 +120,6 @@ class DayRidership:
     periods: tuple[PeriodRidership, ...]
 
 
-def _metric(lonlat: Sequence[tuple[float, float]]) -> np.ndarray:
-    if not lonlat:
-        return np.zeros((0, 2))
-    arr = np.asarray(lonlat, dtype=float)
-    x, y = geo.to_metric_xy(arr[:, 0], arr[:, 1])
-    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
-
-
 def plan_network(
     routes: Sequence[Route],
     stops: Sequence[Stop],
@@ -179,23 +172,11 @@ def plan_network(
                 )
             )
             keys.append((r.route_id, p.direction_id))
-    speed = walk_speed_kmh / 3.6  # m/s
-    sxy = _metric([(s.lon, s.lat) for s in st])
-    zxy = _metric(list(zone_lonlat))
-    walks: list[assign_mod.Walk] = []
-    if ns and nz:
-        for zi, hits in enumerate(cKDTree(zxy).query_ball_tree(cKDTree(sxy), ACCESS_RADIUS_M)):
-            for si in sorted(hits):
-                t = float(np.hypot(*(zxy[zi] - sxy[si]))) * WALK_DETOUR / speed
-                walks.append(assign_mod.Walk(ns + zi, si, t))
-                walks.append(assign_mod.Walk(si, ns + zi, t))
-    if ns:
-        tree = cKDTree(sxy)
-        for i, hits in enumerate(tree.query_ball_tree(tree, TRANSFER_RADIUS_M)):
-            for j in sorted(hits):
-                if i != j:
-                    t = float(np.hypot(*(sxy[i] - sxy[j]))) * WALK_DETOUR / speed
-                    walks.append(assign_mod.Walk(i, j, t))
+    walks = walk_links(
+        geo.metric_points([(s.lon, s.lat) for s in st]),
+        geo.metric_points(list(zone_lonlat)),
+        walk_speed_kmh=walk_speed_kmh,
+    )
     return PlanNetwork(
         n_nodes=ns + nz,
         lines=tuple(lines),
@@ -204,6 +185,50 @@ def plan_network(
         line_keys=tuple(keys),
         stop_ids=tuple(s.stop_id for s in st),
     )
+
+
+def walk_links(
+    stop_xy: np.ndarray,
+    zone_xy: np.ndarray,
+    *,
+    walk_speed_kmh: float,
+    zone_to_zone: bool = False,
+) -> list[assign_mod.Walk]:
+    """Walking links over stop nodes ``0..ns-1`` and zone nodes ``ns..ns+nz-1`` (metric points).
+
+    Zone centre <-> stop within :data:`~shuttle.evaluate.ACCESS_RADIUS_M` (both ways), stop ->
+    stop within :data:`~shuttle.evaluate.TRANSFER_RADIUS_M`, and with ``zone_to_zone`` zone ->
+    zone within the access radius; crow-fly metres times :data:`~shuttle.evaluate.WALK_DETOUR`.
+    """
+    ns, nz = len(stop_xy), len(zone_xy)
+    speed = walk_speed_kmh / 3.6  # m/s
+
+    def t(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.hypot(*(a - b))) * WALK_DETOUR / speed
+
+    walks: list[assign_mod.Walk] = []
+    if ns and nz:
+        for zi, hits in enumerate(
+            cKDTree(zone_xy).query_ball_tree(cKDTree(stop_xy), ACCESS_RADIUS_M)
+        ):
+            for si in sorted(hits):
+                w = t(zone_xy[zi], stop_xy[si])
+                walks += [assign_mod.Walk(ns + zi, si, w), assign_mod.Walk(si, ns + zi, w)]
+    if ns:
+        tree = cKDTree(stop_xy)
+        for i, hits in enumerate(tree.query_ball_tree(tree, TRANSFER_RADIUS_M)):
+            walks += [
+                assign_mod.Walk(i, j, t(stop_xy[i], stop_xy[j])) for j in sorted(hits) if j != i
+            ]
+    if nz and zone_to_zone:
+        ztree = cKDTree(zone_xy)
+        for i, hits in enumerate(ztree.query_ball_tree(ztree, ACCESS_RADIUS_M)):
+            walks += [
+                assign_mod.Walk(ns + i, ns + j, t(zone_xy[i], zone_xy[j]))
+                for j in sorted(hits)
+                if j != i
+            ]
+    return walks
 
 
 def split_demand(

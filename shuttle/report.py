@@ -12,7 +12,6 @@ fixed number formats.
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 import logging
 import os
@@ -25,6 +24,9 @@ from typing import Any
 from . import report_existing, report_figures, timetable
 from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
+from .html_parts import bi as _bi
+from .html_parts import esc as _e
+from .html_parts import table as _table
 from .io import atomic_write_text
 from .model import FleetRow, Plan
 
@@ -251,14 +253,6 @@ def _operations(plan: Plan) -> dict[str, Any]:
 # HTML
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _bi(ko: str, en: str) -> str:
-    return f'{_e(ko)} <span class="en">{_e(en)}</span>'
-
-
 def _num(x: float | int | None, digits: int = 1) -> str:
     if x is None:
         return "–"
@@ -276,16 +270,6 @@ def _color(value: str) -> str:
         msg = f"Route colour {value!r} is not six hex digits like '1F77B4'; fix the route design."
         raise ExportError(msg)
     return f"#{value.upper()}"
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
-    """An HTML table; cells are HTML already (escape data before)."""
-    c = f' class="{cls}"' if cls else ""
-    out = [f"<table{c}><thead><tr>", *(f"<th>{h}</th>" for h in head), "</tr></thead><tbody>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
 
 
 def _chart(data: dict[str, Any], day: str, colors: dict[str, str], names: dict[str, str]) -> str:

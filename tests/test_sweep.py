@@ -400,7 +400,7 @@ def test_sweep_in_processes_equals_one_after_another(small, cache_dir: Path) -> 
 @pytest.mark.allow_hosts(["127.0.0.1"])
 def test_sweep_on_a_cluster_equals_one_after_another(small, cache_dir: Path) -> None:  # noqa: ANN001
     """A two-worker LocalCluster on loopback (worker processes) gives a byte-identical table."""
-    distributed = pytest.importorskip("distributed")
+    import distributed  # test extra
     base, variants, labels, rows = small
     with (
         distributed.LocalCluster(
