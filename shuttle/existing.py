@@ -74,6 +74,7 @@ __all__ = [
     "bus_lines",
     "compare_existing",
     "example_pairs",
+    "existing_lines",
     "gain_by_zone",
     "missing",
     "overlap_lines",
@@ -289,6 +290,19 @@ def shuttle_lines(plan: Plan, period: str, day: str = "weekday") -> list[LineSpe
                 )
             )
     return out
+
+
+def existing_lines(
+    baseline: Any, scenario: Scenario, period: str, points: Sequence[tuple[float, float]]
+) -> list[LineSpec]:
+    """The existing bus and metro lines of a period, each cut to its span near ``points``.
+
+    ``points`` are ``(lon, lat)`` (zone centres, or any places a skim is wanted between); see
+    the module docstring for how each line is built and cut (:data:`SPAN_M`).
+    """
+    return _span(
+        bus_lines(baseline, scenario, period) + rail_lines(baseline.rail, period), points, SPAN_M
+    )
 
 
 def _span(
@@ -523,11 +537,7 @@ def compare_existing(
     ds = plan.scenario.design
 
     def one(day: str, period: str) -> PeriodComparison:
-        existing = _span(
-            bus_lines(baseline, plan.scenario, period) + rail_lines(baseline.rail, period),
-            zone_points,
-            SPAN_M,
-        )
+        existing = existing_lines(baseline, plan.scenario, period, zone_points)
         shuttle = shuttle_lines(plan, period, day)
         ba = before_after(
             existing,
