@@ -7,8 +7,11 @@ half its line's headway; no combined waiting). Usage::
 
     python bench/assign.py [scenario] [--cache DIR] [--scale 10]
 
-The nw3 network is the default plan's weekday peak (routes, stops and the dong centres); the large
-one is a random network with ``scale`` times the stops, lines and zones.
+The nw3 network is the default plan's weekday peak (routes, stops and the dong centres), alone
+and with the existing bus and metro lines of the peak as competition
+(:func:`shuttle.existing.existing_lines`, the ``background`` of
+:func:`shuttle.passengers.plan_network`); the large one is a random network with ``scale`` times
+the stops, lines and zones.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from shuttle import assign, evaluate, pipeline
+from shuttle import assign, evaluate, existing, pipeline
 from shuttle.config import load_scenario
 from shuttle.passengers import plan_network
 
@@ -91,6 +94,20 @@ def main(argv: list[str] | None = None) -> int:
                        walk_speed_kmh=sc.design.walk_speed_kmh)
     _run(f"{sc.name} weekday peak", net.n_nodes, net.lines, net.walks, list(net.zone_nodes),
          np.asarray(dm.trips, dtype=float))
+    # the same with the existing bus and metro lines of the period as competition
+    base, why = pipeline.try_baseline(sc, cache_dir=args.cache)
+    if base is None:
+        print(f"{sc.name} weekday peak + existing lines: no existing network ({why})")
+    else:
+        bg = existing.existing_lines(base, sc, "peak", pts)
+        t = time.perf_counter()
+        netb = plan_network(design.routes, design.stops, pts, headways_s=heads,
+                            factor=sc.service.time_factor("peak"), dwell_s=sc.service.dwell_s,
+                            walk_speed_kmh=sc.design.walk_speed_kmh, background=bg)
+        tn = time.perf_counter() - t
+        _run(f"{sc.name} weekday peak + {len(bg)} existing lines (network built in {tn:.2f} s)",
+             netb.n_nodes, netb.lines, netb.walks, list(netb.zone_nodes),
+             np.asarray(dm.trips, dtype=float))
     _run("random x1", *_random(1))
     _run(f"random x{args.scale}", *_random(args.scale))
     return 0

@@ -17,6 +17,15 @@ neighbour). The move distribution adapts to each move's recent rate of improving
 with a fixed prior (the adaptive selection of selection hyper-heuristics, Ahmed et al. 2019).
 At the operator end (``operator_weight > 0``) a minimum spanning tree cut into ``n_routes``
 paths is also tried as the start (:func:`tree_routes`).
+
+Against an existing network (``Problem.baseline_min``): a pair's trip cost is the lesser of the
+route set's cost and the existing network's, so the ATT a route set reaches is that of the city
+with the shuttle added, and a route earns only what it gains over what riders have today (a trip
+already as fast by the existing network counts neither for nor against it). The greedy start,
+the pool weights and the "badly served pair" move then weigh each pair's demand by the share of
+its existing time the road shortest path could save. ``Problem.route_cost_min`` prices the
+operator term (TRT) per link, for example dearer where the link runs alongside frequent existing
+service. Both default to the plain UTRP (no existing network, TRT = in-vehicle minutes).
 """
 
 from __future__ import annotations
@@ -75,6 +84,12 @@ class Problem:
         Minutes added to a trip per transfer.
     coords
         Optional ``(n, 2)`` node coordinates, for plots and heuristics.
+    baseline_min
+        Optional ``(n, n)`` trip cost by an existing network, in the route set's cost units
+        (``inf`` where it has none): each pair costs the lesser of the two (module docstring).
+    route_cost_min
+        Optional ``(n, n)`` operator cost of each link in minutes, counted in TRT instead of
+        ``travel_min`` (``inf`` where there is no link).
     """
 
     name: str
@@ -87,6 +102,8 @@ class Problem:
     max_route_min: float | None = None
     transfer_penalty: float = 5.0
     coords: np.ndarray | None = None
+    baseline_min: np.ndarray | None = None
+    route_cost_min: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         """Check shapes and bounds; raise :class:`DesignError` on an inconsistent problem."""
@@ -123,6 +140,16 @@ class Problem:
         if self.coords is not None and np.asarray(self.coords).shape != (n, 2):
             msg = f"Problem {self.name!r}: coords must have shape {(n, 2)}."
             raise DesignError(msg)
+        for field in ("baseline_min", "route_cost_min"):
+            m = getattr(self, field)
+            if m is None:
+                continue
+            a = np.array(m, dtype=float)
+            if a.shape != (n, n) or np.isnan(a).any() or (a < 0).any():
+                msg = f"Problem {self.name!r}: {field} must be an (n, n) matrix of times >= 0."
+                raise DesignError(msg)
+            a.flags.writeable = False
+            object.__setattr__(self, field, a)
         t = t.copy()
         np.fill_diagonal(t, 0.0)
         d = d.copy()
@@ -268,6 +295,7 @@ def score_kernel(
     demand: np.ndarray,
     pen: float,
     strict: bool = False,
+    base: np.ndarray | None = None,
 ) -> tuple[float, float, np.ndarray]:
     """Demand-weighted trip cost, demand beyond two transfers and the trip-cost matrix.
 
@@ -277,7 +305,9 @@ def score_kernel(
     cost)``; the sum is ``inf`` if some pair has no path. With ``strict`` the second figure is
     the convention's dun instead (demand whose fastest path, fewest transfers among equally
     fast ones, has more than two transfers, or no path): a second Floyd-Warshall with the
-    tie-break weight ``_TIE_EPS`` per ride counts the rides. Plain Python, compiled by numba.
+    tie-break weight ``_TIE_EPS`` per ride counts the rides. With ``base`` (an existing
+    network's costs) a pair counts the lesser cost and is never unreachable where ``base`` is
+    finite; the returned matrix stays the route set's own. Plain Python, compiled by numba.
     """
     n = t.shape[0]
     d = np.full((n, n), np.inf)
@@ -326,7 +356,11 @@ def score_kernel(
                 far = False
             d[i, j] -= pen
             if demand[i, j] > 0:
-                total += demand[i, j] * d[i, j]
+                c = d[i, j]
+                if base is not None and base[i, j] < c:
+                    c = base[i, j]
+                    far = False
+                total += demand[i, j] * c
                 if far:
                     un += demand[i, j]
     return total, un, d
@@ -379,6 +413,24 @@ class Net:
         g = np.where(two_way, t, 0.0)
         g = np.where(two_way & (g == 0), 1e-9, g)
         self.sp, self.pred = dijkstra(csr_matrix(g), directed=True, return_predecessors=True)
+        self.base = None if p.baseline_min is None else np.asarray(p.baseline_min, dtype=float)
+        self.tc = t if p.route_cost_min is None else np.asarray(p.route_cost_min, dtype=float)
+        if self.base is not None:  # demand weighed by the share of its time a route could save
+            with np.errstate(invalid="ignore", divide="ignore"):
+                save = np.where(
+                    np.isfinite(self.base), (self.base - self.sp) / self.base, 1.0
+                )
+            save = np.clip(np.nan_to_num(save, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+            gain = self.demand * save
+            self.dsym = gain + gain.T
+
+    def route_cost(self, r: Sequence[int]) -> float:
+        """Operator cost of route ``r`` in TRT (one way, ``route_cost_min`` or minutes)."""
+        return route_times(self.tc, r)[0]
+
+    def trip_costs(self, cost: np.ndarray) -> np.ndarray:
+        """Trip costs with the existing network as the alternative (``cost`` if none)."""
+        return cost if self.base is None else np.minimum(cost, self.base)
 
     # ---- single routes ----------------------------------------------------------------------
 
@@ -445,7 +497,9 @@ class Net:
         with np.errstate(invalid="ignore"):
             # ce - c = eps * (rides - 1): costs() subtracts one (penalty + eps).
             transfers = np.rint((ce - c) / _TIE_EPS)
-        return summarise(self.demand, c, transfers)
+        if self.base is not None:  # a pair the existing network serves faster: no transfer
+            transfers = np.where(self.base < c, 0.0, transfers)
+        return summarise(self.demand, self.trip_costs(c), transfers)
 
     def unreach2(self, d0: np.ndarray) -> float:
         """Demand (trips) that cannot reach its destination with at most two transfers."""
@@ -815,7 +869,7 @@ class _State:
         for r in self.routes:
             self.counts[r] += 1
         self.keys = [_key(r) for r in self.routes]
-        self.times = [route_times(net.t, r)[0] for r in self.routes]
+        self.times = [net.route_cost(r) for r in self.routes]
 
 
 def _score(
@@ -829,7 +883,7 @@ def _score(
     offs = np.zeros(len(routes) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in routes], out=offs[1:])
     kern = _score_jit if _score_jit is not None else score_kernel
-    tot, un, c = kern(net.t, flat, offs, net.demand, net.pen, strict)
+    tot, un, c = kern(net.t, flat, offs, net.demand, net.pen, strict, net.base)
     if not np.isfinite(tot) or not np.isfinite(c).all():
         return None
     att = tot / net.total if net.total > 0 else 0.0
@@ -925,7 +979,7 @@ def _propose(
             return mv, None
         return mv, {k: a, j: b}
     if name == "demand_path":  # shortest path of a badly served, high-demand pair
-        excess = net.demand * (cost - net.sp)
+        excess = net.demand * (net.trip_costs(cost) - net.sp)
         flat = np.maximum(excess.ravel(), 0.0)
         tot = flat.sum()
         if tot <= 0:
@@ -1022,7 +1076,7 @@ def _apply(
     times = list(st.times)
     for k, r in move.items():
         routes[k] = r
-        times[k] = route_times(net.t, r)[0]
+        times[k] = net.route_cost(r)
     return routes, times, counts, keys
 
 
@@ -1253,11 +1307,11 @@ def design_anneal(
     if operator_weight > 0:
         # The spanning-tree start wins at the operator end (same references as the greedy's).
         tree = tree_routes(net, np.random.default_rng([seed, 1]))
-        sc_g = _score(net, start, [route_times(net.t, r)[0] for r in start], strict_dun)
+        sc_g = _score(net, start, [net.route_cost(r) for r in start], strict_dun)
         sc_t = (
             None
             if tree is None
-            else _score(net, tree, [route_times(net.t, r)[0] for r in tree], strict_dun)
+            else _score(net, tree, [net.route_cost(r) for r in tree], strict_dun)
         )
         if sc_g is not None and sc_t is not None:
             refs = (sc_g[0], sc_g[1])

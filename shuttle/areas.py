@@ -103,9 +103,20 @@ def district_polygons(scenario: Scenario) -> dict[int, BaseGeometry]:
 
 
 def study_area(scenario: Scenario, buffer_m: float | None = None) -> BaseGeometry:
-    """Return the union of the scenario's districts buffered by ``buffer_m`` metres (lon/lat)."""
+    """Return the union of the scenario's districts buffered by ``buffer_m`` metres (lon/lat).
+
+    Computed once per boundary file, districts and buffer (the anchors, stops and the network
+    all ask; the union and buffer of the 25 districts take about a second).
+    """
     buf = scenario.network.buffer_m if buffer_m is None else buffer_m
-    union = unary_union(list(district_polygons(scenario).values()))
+    polys = district_polygons(scenario)  # raises for an unknown district
+    return _study_area(str(scenario.data_path(DISTRICTS_FILE)), tuple(polys), float(buf))
+
+
+@lru_cache(maxsize=16)
+def _study_area(path: str, districts: tuple[int, ...], buf: float) -> BaseGeometry:
+    allp = _district_polygons(path)
+    union = unary_union([allp[c] for c in districts])
     if buf <= 0:
         return union
     return geo.to_wgs84(geo.to_metric(union).buffer(buf))

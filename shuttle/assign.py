@@ -63,6 +63,7 @@ class Line:
     stops: tuple[int, ...]  # stop nodes served, in order (>= 2)
     run_s: tuple[float, ...]  # in-vehicle time between consecutive stops, seconds (len - 1)
     headway_s: float  # scheduled headway, seconds (> 0)
+    counted: bool = True  # its boardings enter Assignment.boardings (False: background line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class Assignment:
     wait_s: np.ndarray
     in_vehicle_s: np.ndarray
     penalty_s: np.ndarray
-    boardings: np.ndarray  # (o, d) expected number of boardings (0: walks all the way)
+    boardings: np.ndarray  # (o, d) expected boardings of the counted lines (Line.counted)
     demand: np.ndarray  # (o, d) the demand assigned
     lines: tuple[LineLoad, ...]
 
@@ -121,13 +122,13 @@ class Assignment:
 
     @property
     def riders(self) -> float:
-        """Demand whose strategy boards at least one line, weighted by its boarding probability."""
+        """Demand whose strategy boards a counted line, weighted by its boarding probability."""
         ok = np.isfinite(self.time_s)
         return float((self.demand[ok] * np.minimum(self.boardings[ok], 1.0)).sum())
 
     @property
     def boardings_total(self) -> float:
-        """All boardings (riders times boardings per rider)."""
+        """All boardings of the counted lines (riders times boardings per rider)."""
         ok = np.isfinite(self.time_s)
         return float((self.demand[ok] * self.boardings[ok]).sum())
 
@@ -191,11 +192,12 @@ class _Net:
             self.onboard.append(nodes)
             f = 1.0 / line.headway_s
             last = len(line.stops) - 1
+            nb = 1.0 if line.counted else 0.0  # a background line's boardings are not counted
             for k, s in enumerate(line.stops):
                 if k < last:
-                    add(s, nodes[k], (0.0, 0.0, transfer_penalty_s + boarding_penalty_s, 1.0), f,
+                    add(s, nodes[k], (0.0, 0.0, transfer_penalty_s + boarding_penalty_s, nb), f,
                         _BOARD, (li, k))
-                    add(n_stops + s, nodes[k], (0.0, 0.0, boarding_penalty_s, 1.0), f, _BOARD,
+                    add(n_stops + s, nodes[k], (0.0, 0.0, boarding_penalty_s, nb), f, _BOARD,
                         (li, k))
                     add(nodes[k], nodes[k + 1], (0.0, float(line.run_s[k]), 0.0, 0.0), _INF, _RIDE,
                         (li, k))

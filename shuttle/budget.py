@@ -19,7 +19,9 @@ them the budget runs and their headway in every period of every day type:
 
 Passenger time is the assignment's door-to-door time of the trips that have a strategy plus
 ``budget.unserved_penalty_min`` for every trip the network cannot serve, so a smaller network
-cannot look better by serving fewer trips.
+cannot look better by serving fewer trips. With ``background`` (the existing lines of each
+period) the shuttle is assigned together with the existing network: a route only pays where it
+beats (or joins) what riders have today.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from . import frequencies, runtime
 from .config import PERIODS, BudgetConfig, CostConfig, DayService, ServiceConfig
 from .errors import DesignError
 from .model import Route, Stop
-from .passengers import plan_network, split_demand
+from .passengers import LineSpec, background_of, plan_network, split_demand
 
 __all__ = ["ServicePlan", "period_windows", "plan_service"]
 
@@ -108,6 +110,7 @@ class _Period:
         walk_speed_kmh: float,
         transfer_penalty_s: float,
         unserved_penalty_s: float,
+        background: Sequence[LineSpec] | None = None,
     ) -> None:
         self.routes = list(routes)
         self.stops = stops
@@ -118,6 +121,7 @@ class _Period:
         self.walk = walk_speed_kmh
         self.pen = transfer_penalty_s
         self.unserved_s = unserved_penalty_s
+        self.background = background
         self._memo: dict[tuple[tuple[str, float], ...], frequencies.LoadEval] = {}
 
     def evaluate(self, headways: Mapping[str, float]) -> frequencies.LoadEval:
@@ -132,6 +136,7 @@ class _Period:
             factor=self.factor,
             dwell_s=self.dwell_s,
             walk_speed_kmh=self.walk,
+            background=self.background,
         )
         res = assign_mod.assign(
             net.n_nodes,
@@ -146,7 +151,7 @@ class _Period:
         ph = float((res.demand[ok] * res.time_s[ok]).sum() + res.unserved * self.unserved_s)
         max_load: dict[str, float] = {}
         board: dict[str, float] = {}
-        for (rid, _d), ll in zip(net.line_keys, res.lines, strict=True):
+        for (rid, _d), ll in zip(net.line_keys, res.lines[: len(net.line_keys)], strict=True):
             max_load[rid] = max(max_load.get(rid, 0.0), ll.max_load)
             board[rid] = board.get(rid, 0.0) + ll.riders
         ev = frequencies.LoadEval(passenger_hours=ph / 3600.0, max_load=max_load, boardings=board)
@@ -175,6 +180,7 @@ def plan_service(
     profile: Sequence[float],
     day_factors: Mapping[str, float],
     where: str = "the scenario",
+    background: Mapping[str, Sequence[LineSpec]] | None = None,
 ) -> ServicePlan:
     """Choose the routes that run and their headways (see the module docstring).
 
@@ -192,6 +198,10 @@ def plan_service(
         24 hourly shares of the day's trips.
     day_factors
         Trips on each day type relative to a weekday.
+    background
+        Period -> the existing lines riders may take instead (:func:`shuttle.existing.
+        existing_lines`); loads, boardings and passenger time then come from the shuttle and the
+        existing network assigned together. None: the shuttle alone.
 
     Raises
     ------
@@ -229,6 +239,7 @@ def plan_service(
             walk_speed_kmh=walk_speed_kmh,
             transfer_penalty_s=transfer_penalty_min * 60.0,
             unserved_penalty_s=budget.unserved_penalty_min * 60.0,
+            background=background_of(background, p),
         )
 
     def solve(kept: Sequence[str], fb: int) -> dict[tuple[str, str], frequencies.FrequencyPlan]:

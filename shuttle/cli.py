@@ -303,6 +303,13 @@ def report(obj: Ctx, scenarios: tuple[str, ...], out_dir: Path) -> None:
     show_default=True,
     help="Compare with the existing bus and metro network (needs the all-Seoul graph, cached).",
 )
+@click.option(
+    "--curve/--no-curve",
+    default=True,
+    show_default=True,
+    help="Put the budget curve in the report: the design planned at each of the scenario's "
+    "budget.curve_fleets (about 30 s per fleet budget on nw3, two at a time).",
+)
 @click.pass_obj
 @_errors
 def plan(
@@ -312,9 +319,10 @@ def plan(
     maps_dir: Path,
     frequencies: bool,
     existing: bool = True,
+    curve: bool = True,
 ) -> None:
     """Run the whole chain: network, design, timetable, GTFS, map and report."""
-    from . import pipeline
+    from . import pipeline, sweep
 
     scen = obj.scenario(scenario_name)
     out = pipeline.run_plan(
@@ -325,6 +333,7 @@ def plan(
         frequencies=frequencies,
         progress=obj.progress,
         existing=existing,
+        curve=sweep.budget_curve if curve else None,
     )
     click.echo(f"GTFS feed: {out.feed}")
     for p in out.design:

@@ -20,21 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import assign as assign_mod
-from . import geo
-from .passengers import walk_links
+from .passengers import LineSpec, line_network
 
-__all__ = ["BeforeAfter", "LineSpec", "before_after"]
-
-
-@dataclass(frozen=True, slots=True)
-class LineSpec:
-    """A line of either network: stops (key, lon, lat), run times and headway."""
-
-    line_id: str
-    stops: tuple[tuple[str, float, float], ...]  # (stop key, lon, lat); equal keys = one node
-    run_s: tuple[float, ...]  # between consecutive stops, seconds
-    headway_s: float
-    shuttle: bool = False  # one of the shuttle's lines
+__all__ = ["BeforeAfter", "LineSpec", "before_after", "skim"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,32 +60,6 @@ class BeforeAfter:
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _network(
-    lines: Sequence[LineSpec], zone_lonlat: Sequence[tuple[float, float]], walk_speed_kmh: float
-) -> tuple[int, list[assign_mod.Line], list[assign_mod.Walk], list[int], list[bool]]:
-    keys: dict[str, int] = {}
-    pos: list[tuple[float, float]] = []
-    for ln in sorted(lines, key=lambda x: x.line_id):
-        for k, lon, lat in ln.stops:
-            if k not in keys:
-                keys[k] = len(pos)
-                pos.append((lon, lat))
-    ns, nz = len(pos), len(zone_lonlat)
-    out_lines = []
-    is_shuttle = []
-    for ln in sorted(lines, key=lambda x: x.line_id):
-        nodes = tuple(keys[k] for k, _, _ in ln.stops)
-        out_lines.append(assign_mod.Line(ln.line_id, nodes, ln.run_s, ln.headway_s))
-        is_shuttle.append(ln.shuttle)
-    walks = walk_links(
-        geo.metric_points(pos),
-        geo.metric_points(zone_lonlat),
-        walk_speed_kmh=walk_speed_kmh,
-        zone_to_zone=True,
-    )
-    return ns + nz, out_lines, walks, list(range(ns, ns + nz)), is_shuttle
-
-
 def before_after(
     existing: Sequence[LineSpec],
     shuttle: Sequence[LineSpec],
@@ -114,11 +76,21 @@ def before_after(
     res = []
     boardings = 0.0
     for lines in (list(existing), [*existing, *shuttle]):
-        n, ls, ws, zn, flags = _network(lines, zone_lonlat, walk_speed_kmh)
-        r = assign_mod.assign(n, ls, ws, zn, zn, T, transfer_penalty_s=transfer_penalty_min * 60)
+        # the one network builder of the planner's assignment (shuttle.passengers)
+        net = line_network(
+            sorted(lines, key=lambda x: x.line_id),
+            zone_lonlat,
+            walk_speed_kmh=walk_speed_kmh,
+            zone_to_zone=True,
+        )
+        zn = list(net.zone_nodes)
+        r = assign_mod.assign(
+            net.n_nodes, net.lines, net.walks, zn, zn, T,
+            transfer_penalty_s=transfer_penalty_min * 60,
+        )  # fmt: skip
         res.append(r)
         if lines is not existing:
-            boardings = sum(ll.riders for ll, f in zip(r.lines, flags, strict=True) if f)
+            boardings = sum(ll.riders for ll, f in zip(r.lines, net.shuttle, strict=True) if f)
     before, after = res
     return BeforeAfter(
         before_min=before.time_s / 60.0,
@@ -128,3 +100,28 @@ def before_after(
         shuttle_boardings=boardings,
     )
 
+
+
+def skim(
+    lines: Sequence[LineSpec],
+    points: Sequence[tuple[float, float]],
+    *,
+    walk_speed_kmh: float,
+    transfer_penalty_min: float,
+) -> np.ndarray:
+    """``(n, n)`` door-to-door minutes between ``(lon, lat)`` points over ``lines`` (``inf``:
+    no strategy; 0 on the diagonal), by optimal strategies with no demand loaded."""
+    net = line_network(
+        sorted(lines, key=lambda x: x.line_id),
+        points,
+        walk_speed_kmh=walk_speed_kmh,
+        zone_to_zone=True,
+    )
+    zn = list(net.zone_nodes)
+    r = assign_mod.assign(
+        net.n_nodes, net.lines, net.walks, zn, zn, np.zeros((len(zn), len(zn))),
+        transfer_penalty_s=transfer_penalty_min * 60,
+    )  # fmt: skip
+    out = r.time_s / 60.0
+    np.fill_diagonal(out, 0.0)  # a place to itself
+    return out

@@ -31,7 +31,15 @@ Fields (type, meaning, default):
     ``bus_classes`` (classes a route runs on; primary, secondary, tertiary), ``minor_access_m``
     (0: how close to a ``[[terminals]]`` place a minor street may be used), ``max_turn_deg``
     (150: largest change of heading at any turn), ``max_detour_ratio`` (1.6: route length over
-    the shortest road path between its ends, unless an anchor forces more).
+    the shortest road path between its ends, unless an anchor forces more), ``versus_existing``
+    (true: the objective is the travel time with the existing bus and metro network as the
+    riders' alternative, so routes earn what they gain over today; off without the
+    ``[baseline]`` files), ``duplicate_weight`` (1.0: a route minute along frequent existing
+    service, 6+ buses an hour the same way, costs 1 + this many minutes in the operator term),
+    ``max_key_nodes`` (0 = no cap, every zone centre may become a key node the routes must
+    cover; N > 0: the anchors always, zone key nodes only while the total stays at most N, the
+    zones of most demand first, so zone coverage is weighed against cost, not required; the
+    demand of the zones left out counts as unserved, see :mod:`shuttle.keynet`).
 ``[[terminals]]``
     Places where routes may end and turn: ``name`` (Korean; without ``ars`` or ``lat``/``lon``
     the bus stop whose name contains it), ``name_en``, ``ars``, ``lat``/``lon``.
@@ -77,7 +85,10 @@ Fields (type, meaning, default):
     ``fleet`` (buses on the busiest day; absent: no fleet budget), ``annual_krw`` (annual
     operating cost budget; absent: none), ``target_load_factor`` (0.8 of the vehicle capacity at
     the busiest segment), ``unserved_penalty_min`` (120: the time a trip the network cannot serve
-    counts when routes are compared). The day types' ``headways_min`` are the policy headways.
+    counts when routes are compared), ``curve_fleets`` (fleet budgets, e.g. ``[10, 20, 30]``: the
+    report's budget curve plans the plan's design at each, as ``shuttle sweep --set
+    budget.fleet=...`` does; absent or empty: no curve). The day types' ``headways_min`` are the
+    policy headways.
 ``[demand]`` time of day
     ``profile`` (24 hourly shares of the day's trips; absent: the observed hourly boardings of
     the districts' bus stops and subway stations, 2022) and ``day_factors`` (trips on a
@@ -257,6 +268,8 @@ class BudgetConfig:
     annual_krw: float | None = None  # annual operating cost budget, KRW; None: none
     target_load_factor: float = 0.8  # share of the vehicle capacity the busiest segment may use
     unserved_penalty_min: float = 120.0  # time charged to a trip the network cannot serve
+    # fleet budgets of the report's budget curve (each planned with the plan's design); () none
+    curve_fleets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +291,9 @@ class DesignConfig:
     minor_access_m: float = 0.0  # minor streets allowed this close to a scenario terminal
     max_turn_deg: float = 150.0  # largest change of heading at a turn (no reversal)
     max_detour_ratio: float = 1.6  # route length / shortest road path between its ends
+    versus_existing: bool = True  # design for the gain over the existing network
+    duplicate_weight: float = 1.0  # extra operator cost of a minute along frequent service
+    max_key_nodes: int = 0  # cap on key nodes (anchors always kept); 0 = no cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -846,9 +862,20 @@ def _parse_budget(r: _Reader) -> BudgetConfig:
         annual_krw=annual,
         target_load_factor=lf,
         unserved_penalty_min=r.positive("unserved_penalty_min", d.unserved_penalty_min),
+        curve_fleets=_curve_fleets(r),
     )
     r.check_unknown()
     return out
+
+
+def _curve_fleets(r: _Reader) -> tuple[int, ...]:
+    vals = r.get("curve_fleets", list, [])
+    for v in vals:
+        if type(v) is not int or v < 1:
+            raise r._err("curve_fleets", f"must be whole numbers of buses >= 1, got {v!r}")
+    if len(set(vals)) != len(vals):
+        raise r._err("curve_fleets", f"lists a fleet twice: {vals!r}")
+    return tuple(sorted(vals))
 
 
 def _parse_design(r: _Reader) -> DesignConfig:
@@ -868,6 +895,9 @@ def _parse_design(r: _Reader) -> DesignConfig:
     iterations = r.get("iterations", int, d.iterations)
     if iterations < 0:
         raise r._err("iterations", f"must be >= 0, got {iterations}")
+    max_key_nodes = r.get("max_key_nodes", int, d.max_key_nodes)
+    if max_key_nodes < 0:
+        raise r._err("max_key_nodes", f"must be >= 0 (0 = no cap), got {max_key_nodes}")
     out = DesignConfig(
         routes=routes,
         method=method,
@@ -886,6 +916,9 @@ def _parse_design(r: _Reader) -> DesignConfig:
         minor_access_m=r.positive("minor_access_m", d.minor_access_m, allow_zero=True),
         max_turn_deg=r.positive("max_turn_deg", d.max_turn_deg),
         max_detour_ratio=r.positive("max_detour_ratio", d.max_detour_ratio),
+        versus_existing=r.get("versus_existing", bool, d.versus_existing),
+        duplicate_weight=r.positive("duplicate_weight", d.duplicate_weight, allow_zero=True),
+        max_key_nodes=max_key_nodes,
     )
     if not out.bus_classes:
         raise r._err("bus_classes", "must name at least one road class")

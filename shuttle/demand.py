@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,6 +121,30 @@ def centroid_nodes(G: nx.MultiDiGraph, zones: Sequence[Zone]) -> np.ndarray:
                 "zone %s %s: nearest road node is %.0f m from its centre", z.code, z.name_ko, d
             )
     return np.array([nodes[i] for i in idx], dtype=np.int64)
+
+
+#: Centroid nodes and road minutes per frozen graph (shuttle.design.shuttle_graph's) and zones.
+_ROAD_MINUTES: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, ...], tuple]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _centres_and_minutes(
+    G: nx.MultiDiGraph, zones: Sequence[Zone]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`centroid_nodes` and the road minutes between them; computed once per zone set on a
+    frozen graph (which cannot change), as read-only arrays."""
+    frozen = nx.is_frozen(G)
+    key = tuple(str(z.code) for z in zones)
+    if frozen and key in _ROAD_MINUTES.get(G, {}):
+        return _ROAD_MINUTES[G][key]
+    cnodes = centroid_nodes(G, zones)
+    t_min = _travel_minutes(G, cnodes)
+    if frozen:
+        cnodes.setflags(write=False)
+        t_min.setflags(write=False)
+        _ROAD_MINUTES.setdefault(G, {})[key] = (cnodes, t_min)
+    return cnodes, t_min
 
 
 def _travel_minutes(G: nx.MultiDiGraph, cnodes: np.ndarray) -> np.ndarray:
@@ -234,8 +259,7 @@ def build_demand(
     zs = tuple(
         sorted(zones if zones is not None else areas.read_zones(scenario), key=lambda z: z.code)
     )
-    cnodes = centroid_nodes(G, zs)
-    t_min = _travel_minutes(G, cnodes)
+    cnodes, t_min = _centres_and_minutes(G, zs)
     if cfg.model == "gravity":
         trips = _gravity(zs, t_min, scenario, places)
     elif cfg.model == "csv":

@@ -31,8 +31,9 @@ model, walking and the existing-network importer use the minor streets).
    ``design.max_turn_deg`` (by the edges' geometry, mid-route, at stops and at the joins). A route
    end within :data:`TERMINAL_REACH_M` of a terminal (the scenario's ``[[terminals]]`` first, then
    Seoul bus stops named 차고지/종점/회차, not village-bus stops) is moved there.
-4. **Stops and patterns.** :func:`shuttle.stops.place_stops` places the stops along each direction
-   (real Seoul bus stops where possible, each anchor of the route flagged). The two directions
+4. **Stops and patterns.** :func:`shuttle.stops.place_route_stops` places the stops along both
+   directions (real Seoul bus stops where possible, new stops in pairs across the road, each
+   anchor of the route flagged). The two directions
    share their terminal stops on the departure side of each turnaround (:func:`_join`): a bus's
    next trip starts where its last ended, heading on. Run times come from the graph's
    ``travel_time`` between stop positions, the shape from the edge geometries. A route that
@@ -67,6 +68,18 @@ transfers, and ``ATT_ref``, ``TRT_ref`` those of the greedy route set on the sam
 greedy design scores 1.0 plus its ``dun`` term). The objective is reported as ``objective`` (to
 compare methods on one key network).
 
+Against the existing network (``design.versus_existing``, :class:`shuttle.existing.DesignBaseline`):
+each key-node pair also gets today's door-to-door time by the existing buses and metro (optimal
+strategies, weekday off-peak), expressed in the designer's units (less the shuttle's first wait,
+half its off-peak headway, and divided by the off-peak run-time factor), and a pair counts the
+lesser of the shuttle's cost and today's (``utrp.Problem.baseline_min``). ATT is then the time
+with the shuttle added, and minimising it maximises the gain over today: a route that only
+repeats what riders already have earns nothing. The operator term prices each link's minutes at
+``1 + design.duplicate_weight x`` the share of its road path along frequent existing service (6 or
+more buses an hour the same way, :func:`shuttle.overlap.frequent_shares`), so among equally
+useful routes the designer avoids the trunk corridors. Trips that combine a shuttle ride with an
+existing line are not in this key-level objective (the plan's before/after assignment has them).
+
 Reported passenger figures
 --------------------------
 ``att_min``, ``d0``, ``d1``, ``d2`` and ``dun`` are *not* the key-level figures above: they are
@@ -85,8 +98,10 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -287,6 +302,7 @@ def design_network(
     *,
     method: str | None = None,
     progress: ProgressFn | None = None,
+    existing: Any = None,
 ) -> Design:
     """Design the scenario's K shuttle routes on the road graph.
 
@@ -302,6 +318,9 @@ def design_network(
         ``None`` uses ``scenario.design.method``.
     progress
         Optional ``progress(stage, done, total)`` callback.
+    existing
+        Optional :class:`shuttle.existing.DesignBaseline`: design for the gain over the existing
+        network (see "Against the existing network" in the module docstring).
 
     Returns
     -------
@@ -376,7 +395,9 @@ def design_network(
             kn.demand.sum(),
         )
         try:
-            problem, key_routes, built = _solve(ctx, kn, places, scenario, method, progress)
+            problem, key_routes, built = _solve(
+                ctx, kn, places, scenario, method, progress, existing
+            )
             break
         except _Infeasible as e:
             failure = e.error
@@ -401,14 +422,14 @@ def design_network(
             raise DesignError(msg)
 
     ev = utrp.evaluate(problem, key_routes)
-    if method == "greedy":
-        ref = ev
-    else:
-        ref = utrp.evaluate(problem, utrp.design(problem, method="greedy", seed=ds.seed))
+    ref_routes = (
+        key_routes if method == "greedy" else utrp.design(problem, method="greedy", seed=ds.seed)
+    )
+    ref = ev if method == "greedy" else utrp.evaluate(problem, ref_routes)
     w = ds.operator_weight
     objective = (
         (1 - w) * ev.att / max(ref.att, 1e-9)
-        + w * ev.trt / max(ref.trt, 1e-9)
+        + w * utrp.route_cost(problem, key_routes) / max(utrp.route_cost(problem, ref_routes), 1e-9)
         + UNREACH_WEIGHT * ev.dun / 100.0
     )
     stops_sorted = tuple(built.stops[k] for k in sorted(built.stops))
@@ -499,6 +520,10 @@ def shuttle_graph(G: nx.MultiDiGraph, avoid: Sequence[str]) -> nx.MultiDiGraph:
     expressways such as 강변북로 and 내부순환로, where a bus cannot stop) are dropped, and the
     largest strongly connected component of the rest is kept.
 
+    The result is computed once per graph object and ``avoid`` (the design, the plan's demand
+    and the existing-network comparison all ask for it) and is frozen (:func:`networkx.freeze`):
+    copy it before changing it.
+
     Raises
     ------
     DesignError
@@ -506,6 +531,20 @@ def shuttle_graph(G: nx.MultiDiGraph, avoid: Sequence[str]) -> nx.MultiDiGraph:
     """
     if not avoid:
         return G
+    memo = _SHUTTLE_GRAPHS.setdefault(G, {})
+    key = tuple(sorted(set(avoid)))
+    if key not in memo:
+        memo[key] = nx.freeze(_shuttle_graph(G, avoid))
+    return memo[key]
+
+
+#: shuttle_graph's results per road graph (dropped with the graph) and avoided classes.
+_SHUTTLE_GRAPHS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _shuttle_graph(G: nx.MultiDiGraph, avoid: Sequence[str]) -> nx.MultiDiGraph:
     bad = set(avoid)
     keep = [(u, v, k) for u, v, k, h in G.edges(keys=True, data="highway") if h not in bad]
     H = G.edge_subgraph(keep)
@@ -534,6 +573,47 @@ class _Infeasible(Exception):
         self.error = error
 
 
+def _versus_existing(
+    ctx: _Ctx, kn: KeyNetwork, scenario: Scenario, existing: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``baseline_min`` and ``route_cost_min`` of the key problem (module docstring)."""
+    G = ctx.G
+    pts = [(float(G.nodes[v]["x"]), float(G.nodes[v]["y"])) for v in kn.nodes]
+    t0 = time.perf_counter()
+    today = np.asarray(existing.times_min(pts), dtype=float)
+    half_hw = evaluate.half_headway_min(scenario)
+    factor = scenario.service.time_factor("offpeak")
+    base = np.maximum(today - half_hw, 0.0) / factor
+    np.fill_diagonal(base, 0.0)
+    n = len(kn.nodes)
+    ii, jj = np.nonzero(kn.link & np.isfinite(kn.travel_min))
+    _, pred = paths.shortest(ctx.rm, list(kn.nodes), predecessors=True)
+    assert pred is not None
+    shapes = []
+    for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
+        nodes = paths.path_nodes(ctx.rm, pred[i], kn.nodes[i], kn.nodes[j])
+        shapes.append([(float(G.nodes[v]["y"]), float(G.nodes[v]["x"])) for v in nodes])
+    share = np.zeros((n, n))
+    if shapes:
+        share[ii, jj] = existing.frequent_shares(shapes)
+    cost = np.where(
+        np.isfinite(kn.travel_min),
+        kn.travel_min * (1.0 + scenario.design.duplicate_weight * share),
+        np.inf,
+    )
+    fin = np.isfinite(today[~np.eye(n, dtype=bool)])
+    log.info(
+        "existing network between %d key nodes: %.0f%% of pairs served, median %.1f min; "
+        "%.0f%% of link length along frequent service; %.1f s",
+        n,
+        100.0 * fin.mean() if fin.size else 0.0,
+        float(np.median(today[~np.eye(n, dtype=bool)][fin])) if fin.any() else math.nan,
+        100.0 * float((share[ii, jj] * kn.link_m[ii, jj]).sum() / max(kn.link_m[ii, jj].sum(), 1)),
+        time.perf_counter() - t0,
+    )
+    return base, cost
+
+
 def _solve(
     ctx: _Ctx,
     kn: KeyNetwork,
@@ -541,6 +621,7 @@ def _solve(
     scenario: Scenario,
     method: str,
     progress: ProgressFn | None,
+    existing: Any = None,
 ) -> tuple[utrp.Problem, tuple[tuple[int, ...], ...], _Built]:
     """Solve the UTRP on a key network and expand it, tightening the time cap if needed.
 
@@ -591,6 +672,9 @@ def _solve(
     max_nodes = min(n, max(min_nodes, 40))
     half_hw = evaluate.half_headway_min(scenario)
     penalty = ds.transfer_penalty_min + half_hw
+    base = route_cost = None
+    if existing is not None:
+        base, route_cost = _versus_existing(ctx, kn, scenario, existing)
 
     built: _Built | None = None
     problem: utrp.Problem | None = None
@@ -605,6 +689,8 @@ def _solve(
             max_nodes=max_nodes,
             max_route_min=cap,
             transfer_penalty=penalty,
+            baseline_min=base,
+            route_cost_min=route_cost,
         )
         try:
             key_routes = utrp.design(
@@ -797,6 +883,8 @@ def _join(
     nxt: tuple[list[int], list[Any]],
     max_gap_m: float,
     reach_m: float = JOIN_REACH_M,
+    split: Callable[[list[int], list[int]], tuple[Sequence[Any], Sequence[Any]]] | None = None,
+    crowded: Callable[[Any], bool] | None = None,
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]]:
     """Join two consecutive directions at one shared terminal stop.
 
@@ -807,7 +895,20 @@ def _join(
     drives no road segment twice within a direction is kept, else the one with the fewest. A
     stop of either direction next to the shared one is dropped only when it stands within
     :data:`SPLIT_STOP_GAP_M` of it and the gap left stays within ``max_gap_m``.
+
+    ``split(prev path, next path)`` gives the terminal stops the loop itself offers
+    (:func:`shuttle.stops.turnaround_stops` on the previous direction's end and the next one's
+    start): its real bus stops are tried first, nearest the split first; then the placed stops
+    and the loop's new stops, those ``crowded`` (a new stop within ``stops.real_stop_snap_m``
+    of a bus stop, :func:`shuttle.stops.near_bus_stop`) last.
     """
+    loop_prev, loop_next = split(prev[0], nxt[0]) if split is not None else ((), ())
+    crowd = crowded if crowded is not None else (lambda _: False)
+    loop_real = sorted(
+        [(_dist_to(p, prev[0][-1], G), 1, p) for p in loop_prev if p.ars]
+        + [(_dist_to(p, nxt[0][0], G), 0, p) for p in loop_next if p.ars],
+        key=lambda t: (t[0], t[1], t[2].dist_m),
+    )
     cands = []
     nd = [float(p.dist_m) for p in nxt[1]]
     pd = [float(p.dist_m) for p in prev[1]]
@@ -818,14 +919,33 @@ def _join(
     for j in range(len(pd) - 1, 0, -1):
         if j == len(pd) - 1 or plen - pd[j] <= reach_m:
             cands.append((plen - pd[j], 1, j))
-    best = None
-    for _, kind, j in sorted(cands):
-        got = (
+
+    def placed(kind: int, j: int) -> Any:
+        return (
             _join_at_next(G, rm, prev, nxt, j, max_gap_m)
             if kind == 0
             else _join_at_prev(G, rm, prev, nxt, j, max_gap_m)
         )
-        if len(got[0][1]) < 2 or len(got[1][1]) < 2:
+
+    def on_loop(f: Any) -> Any:
+        side = 0 if any(f is p for p in loop_next) else 1
+        return _join_at_stop(G, rm, prev, nxt, f, side, max_gap_m)
+
+    def is_crowded(kind: int, j: int) -> bool:
+        q = (nxt[1] if kind == 0 else prev[1])[j]
+        return not q.ars and crowd(q)
+
+    loop_new = [p for p in (*loop_next, *loop_prev) if not p.ars]
+    # in order: the loop's bus stops; the placed stops (nearest the split first) and the loop's
+    # new stops, each clear of bus stops first
+    tries: list[Callable[[], Any]] = [partial(on_loop, f) for _, _, f in loop_real]
+    for late in (False, True):
+        tries += [partial(placed, k, j) for _, k, j in sorted(cands) if is_crowded(k, j) == late]
+        tries += [partial(on_loop, f) for f in loop_new if bool(crowd(f)) == late]
+    best = None
+    for attempt in tries:
+        got = attempt()
+        if got is None or len(got[0][1]) < 2 or len(got[1][1]) < 2:
             continue
         rep = _repeats(got[0][0]) + _repeats(got[1][0])
         if best is None or rep < best[0]:
@@ -845,6 +965,47 @@ def _join(
         if best is None or rep < best[0]:
             best = (rep, got)
     return best[1]
+
+
+def _dist_to(ps: Any, node: int, G: nx.MultiDiGraph) -> float:
+    """Straight-line metres from a placed stop to a graph node."""
+    return geo.haversine_m(ps.lat, ps.lon, float(G.nodes[node]["y"]), float(G.nodes[node]["x"]))
+
+
+def _join_at_stop(
+    G: nx.MultiDiGraph,
+    rm: paths.RoadMatrix,
+    prev: tuple[list[int], list[Any]],
+    nxt: tuple[list[int], list[Any]],
+    f: Any,
+    side: int,
+    max_gap_m: float,
+) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]] | None:
+    """Join at a loop stop ``f`` that is not among the placed stops: on the next direction's
+    start (``side`` 0) or the previous one's end (1). Placed stops within
+    :data:`SPLIT_STOP_GAP_M` of it are dropped (not anchors); None if a direction keeps < 2."""
+    fid = stops_id(f)
+    if side == 0:
+        own = [p for p in nxt[1] if stops_id(p) != fid]
+        keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
+        last = nxt[1][-1]
+        keep = [p if p is last else dataclasses.replace(p, terminal=False) for p in keep]
+        j = sum(p.dist_m < f.dist_m for p in keep)
+        if len(keep) - j < 1:
+            return None
+        got = _join_at_next(G, rm, prev, (nxt[0], [*keep[:j], f, *keep[j:]]), j, max_gap_m)
+    else:
+        own = [p for p in prev[1] if stops_id(p) != fid]
+        keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
+        first = prev[1][0]
+        keep = [p if p is first else dataclasses.replace(p, terminal=False) for p in keep]
+        j = sum(p.dist_m <= f.dist_m for p in keep)
+        if j < 1:
+            return None
+        got = _join_at_prev(G, rm, (prev[0], [*keep[:j], f, *keep[j:]]), nxt, j, max_gap_m)
+    if len(got[0][1]) < 2 or len(got[1][1]) < 2:
+        return None
+    return got
 
 
 def _split_stop(G: nx.MultiDiGraph, rm: paths.RoadMatrix, path: Sequence[int]) -> Any:
@@ -1040,11 +1201,12 @@ def _build_routes(
             ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
         )
-        out_ps = list(
-            stops_mod.place_stops(G, cy.out_nodes, ctx.index, scenario, anchors=anchor_places)
-        )
-        back_ps = list(
-            stops_mod.place_stops(G, cy.back_nodes, ctx.index, scenario, anchors=anchor_places)
+        # both directions at once: a new stop on one side has its partner on the other
+        out_ps, back_ps = (
+            list(ps)
+            for ps in stops_mod.place_route_stops(
+                G, [cy.out_nodes, cy.back_nodes], ctx.index, scenario, anchors=anchor_places
+            )
         )
         if len(out_ps) < 2 or len(back_ps) < 2:
             msg = f"A route got too few stops on {len(cy.out_nodes)} road nodes; need two."
@@ -1052,8 +1214,17 @@ def _build_routes(
         # the terminal stops are shared: each direction ends at the next one's first stop
         dir0, dir1 = (list(cy.out_nodes), out_ps), (list(cy.back_nodes), back_ps)
         gap = scenario.stops.max_spacing_m
-        dir0, dir1 = _join(G, rm, dir0, dir1, gap)
-        dir1, dir0 = _join(G, rm, dir1, dir0, gap)
+        def loop(a: list[int], b: list[int]) -> tuple[Sequence[Any], Sequence[Any]]:
+            return (
+                stops_mod.turnaround_stops(G, a, ctx.index, scenario, at_end=True),
+                stops_mod.turnaround_stops(G, b, ctx.index, scenario, at_end=False),
+            )
+
+        def crowded(ps: Any) -> bool:
+            return stops_mod.near_bus_stop(ctx.index, ps, scenario)
+
+        dir0, dir1 = _join(G, rm, dir0, dir1, gap, split=loop, crowded=crowded)
+        dir1, dir0 = _join(G, rm, dir1, dir0, gap, split=loop, crowded=crowded)
         all_ps.extend(dir0[1])
         all_ps.extend(dir1[1])
         legs.append(([dir0, dir1], ends))

@@ -56,17 +56,18 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from . import geo, runtime
-from .compare import BeforeAfter, LineSpec, before_after
+from .compare import BeforeAfter, LineSpec, before_after, skim
 from .config import Scenario
 from .errors import DesignError
 from .model import Plan, Stop
-from .overlap import ExistingLine, RouteOverlap, route_overlap
+from .overlap import ExistingLine, RouteOverlap, frequent_shares, route_overlap
 
 __all__ = [
     "NEAR_STOP_M",
     "NIGHT",
     "PERIODS_COMPARED",
     "SPAN_M",
+    "DesignBaseline",
     "Example",
     "ExistingFigures",
     "PeriodComparison",
@@ -76,6 +77,7 @@ __all__ = [
     "example_pairs",
     "existing_lines",
     "gain_by_zone",
+    "half_lines",
     "missing",
     "overlap_lines",
     "rail_lines",
@@ -377,6 +379,60 @@ def overlap_lines(
                 )
             )
     return out
+
+
+def half_lines(baseline: Any, period: str = "offpeak") -> list[ExistingLine]:
+    """Every existing bus route cut in its two halves (out, back) as ExistingLine (see
+    :func:`overlap_lines` for why halves)."""
+    out = []
+    for p in baseline.routes:
+        head = dict(p.route.headways_min).get(period)
+        if not head or head <= 0 or p.route.kind_ko == NIGHT:
+            continue
+        for half in _halves(p):
+            xy = np.asarray(half.coords)
+            if len(xy) >= 2:
+                out.append(
+                    ExistingLine(
+                        route_id=p.route.route_id,
+                        name=p.route.name,
+                        headway_min=float(head),
+                        stop_ars=(),
+                        shape=tuple(_latlon_of(xy)),
+                    )
+                )
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class DesignBaseline:
+    """What the route designer asks of the existing network (``design.versus_existing``).
+
+    ``times_min`` gives the door-to-door minutes between places by today's buses and metro
+    (optimal strategies over :func:`existing_lines` of :attr:`period`, the scenario's walking
+    speed and transfer penalty); ``frequent_shares`` the share of each road path run by frequent
+    existing service (:func:`shuttle.overlap.frequent_shares` over :func:`half_lines`). The
+    off-peak is the period: it holds most of the day's service hours.
+    """
+
+    baseline: Any
+    scenario: Scenario
+    period: str = "offpeak"
+
+    def times_min(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
+        """``(n, n)`` door-to-door minutes between ``(lon, lat)`` points (``inf``: none)."""
+        ds = self.scenario.design
+        lines = existing_lines(self.baseline, self.scenario, self.period, points)
+        return skim(
+            lines,
+            points,
+            walk_speed_kmh=ds.walk_speed_kmh,
+            transfer_penalty_min=ds.transfer_penalty_min,
+        )
+
+    def frequent_shares(self, paths: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
+        """Per ``(lat, lon)`` path, the share of its length along frequent existing service."""
+        return frequent_shares(paths, half_lines(self.baseline, self.period))
 
 
 def _halves(placed: Any) -> list[Any]:

@@ -27,7 +27,7 @@ from .budget import ServicePlan, period_windows
 from .calibration import Calibration
 from .config import PERIODS, Scenario
 from .model import FleetRow, Route, Stop, Timetable
-from .passengers import DayRidership, PeriodDemand, assign_day, split_demand
+from .passengers import DayRidership, LineSpec, PeriodDemand, assign_day, split_demand
 
 __all__ = ["PlanFigures", "day_periods", "plan_figures"]
 
@@ -115,8 +115,13 @@ def plan_figures(
     districts: Mapping[int, BaseGeometry],
     totals: Sequence[FleetRow],
     calibration: Calibration | None = None,
+    background: Mapping[str, Sequence[LineSpec]] | None = None,
 ) -> PlanFigures:
-    """Riders, loads and cost of a timetabled plan (see the module docstring)."""
+    """Riders, loads and cost of a timetabled plan (see the module docstring).
+
+    ``background`` (period -> existing lines) makes the riders and loads those of the shuttle
+    assigned with the existing network (:func:`shuttle.passengers.assign_day`).
+    """
     sc = scenario
     rid: list[DayRidership] = []
     low = high = 0.0
@@ -135,6 +140,7 @@ def plan_figures(
             walk_speed_kmh=sc.design.walk_speed_kmh,
             transfer_penalty_min=sc.design.transfer_penalty_min,
             peak_hour_share=float(max(profile)),
+            background=background,
         )
 
     days = [d for d in days_per_type if days_per_type[d] > 0]

@@ -5,10 +5,25 @@ of the bus-road graph (a bus arriving from any side can turn round there within
 :data:`TURNAROUND_LIMIT_S`, see :meth:`shuttle.router.TurnRouter.turnaround_s`), zones merge into
 nearby key nodes, and key nodes are linked when no third one lies in between. See
 :mod:`shuttle.design` for the whole designer.
+
+Coverage of zones as an objective (``design.max_key_nodes``)
+-------------------------------------------------------------
+The route designer covers every key node, so with every zone a key node a big area (all Seoul:
+424 dongs) cannot be served by a budget of routes. With ``design.max_key_nodes = N > 0`` the
+anchors are always key nodes (coverage of anchors stays a hard constraint), and zones become key
+nodes only while there are fewer than ``N``: when the zones placed by population (the rule without
+a cap) would need more, they are placed again in order of their demand (trips from and to the
+zone, the most first); a zone that lies within the merge radius of a key node still joins it,
+any other zone is left out once the cap is reached. The trips of a zone left out are not in the
+key-level demand the designer optimises (:attr:`KeyNetwork.zones_left_out`); the reported
+passenger figures (:func:`shuttle.evaluate.evaluate_network`, on the full zone matrix) count
+them as unserved unless a stop the routes place anyway lies within walking reach. When the
+zones fit under the cap, the key network is the one without a cap.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +56,8 @@ __all__ = [
     "node_xy",
     "turnable_nodes",
 ]
+
+log = logging.getLogger(__name__)
 
 #: An anchor farther than this from every graph node is off the network (metres).
 OFF_NETWORK_M = 500.0
@@ -158,6 +175,7 @@ class KeyNetwork:
     travel_min: np.ndarray  # (n, n) link time incl. expected dwell, minutes (inf unlinked)
     demand: np.ndarray  # (n, n) trips per day between key nodes
     sp_seconds: float = 0.0  # time spent in the shortest-path stage
+    zones_left_out: tuple[int, ...] = ()  # zones with no key node (design.max_key_nodes)
 
 
 def key_travel_times(rm: paths.RoadMatrix, nodes: Sequence[int]) -> np.ndarray:
@@ -194,7 +212,8 @@ def key_network(
         Pre-built nearest-node index (built if not given).
     merge_radius_m
         A zone whose snapped node lies this close (straight line) to an earlier key node joins
-        it instead of becoming a key node of its own.
+        it instead of becoming a key node of its own. With ``scenario.design.max_key_nodes``
+        zones may be left out (module docstring); their ``zone_key`` is -1.
 
     Returns
     -------
@@ -233,25 +252,64 @@ def key_network(
         labels[k].append(p.name_ko)
         anchors[k].append(i)
     pts = evaluate.zone_points(zones)
-    zone_key = [-1] * len(zones)
-    order = sorted(range(len(zones)), key=lambda z: (-int(zones[z].population), str(zones[z].code)))
-    for z in order:
+    snapped: list[tuple[int, np.ndarray]] = []
+    for z in range(len(zones)):
         base = zone_nodes[z]
         xy = node_xy(G, [base])[0] if base in G else np.array(geo.to_metric_xy(*pts[z]), float)
         node = snap.snap(xy, ZONE_SNAP_M)
-        nxy = node_xy(G, [node])[0]
-        if key_xy:
-            dd = np.hypot(*(np.array(key_xy) - nxy).T)
-            k = int(np.argmin(dd))
-            if dd[k] <= merge_radius_m:
-                zone_key[z] = k
-                labels[k].append(zones[z].name_ko)
-                continue
-        zone_key[z] = len(key_nodes)
-        key_nodes.append(node)
-        key_xy.append(nxy)
-        labels.append([zones[z].name_ko])
-        anchors.append([])
+        snapped.append((node, node_xy(G, [node])[0]))
+    n_anchor_keys = len(key_nodes)
+    anchor_nodes, anchor_xy, anchor_labels = tuple(key_nodes), tuple(key_xy), tuple(labels)
+
+    def place(order: Sequence[int], cap: int) -> tuple[list[int], list[list[str]], list[int]]:
+        """Key nodes, labels and zone_key after placing the zones in this order (0: no cap)."""
+        nodes, xys = list(anchor_nodes), list(anchor_xy)
+        labs = [list(lab_) for lab_ in anchor_labels]
+        zk = [-1] * len(zones)
+        for z in order:
+            node, nxy = snapped[z]
+            if xys:
+                dd = np.hypot(*(np.array(xys) - nxy).T)
+                k = int(np.argmin(dd))
+                if dd[k] <= merge_radius_m:
+                    zk[z] = k
+                    labs[k].append(zones[z].name_ko)
+                    continue
+            if cap and len(nodes) >= cap:
+                continue  # left out: its trips count as unserved
+            zk[z] = len(nodes)
+            nodes.append(node)
+            xys.append(nxy)
+            labs.append([zones[z].name_ko])
+        return nodes, labs, zk
+
+    by_pop = sorted(
+        range(len(zones)), key=lambda z: (-int(zones[z].population), str(zones[z].code))
+    )
+    key_nodes, labels, zone_key = place(by_pop, 0)
+    cap = scenario.design.max_key_nodes
+    if cap and len(key_nodes) > cap:
+        T_z = np.asarray(trips, dtype=float)
+        ends = T_z.sum(axis=0) + T_z.sum(axis=1) if T_z.size else np.zeros(len(zones))
+        by_demand = sorted(
+            range(len(zones)),
+            key=lambda z: (-float(ends[z]), -int(zones[z].population), str(zones[z].code)),
+        )
+        uncapped = len(key_nodes)
+        key_nodes, labels, zone_key = place(by_demand, max(cap, n_anchor_keys))
+        out_z = [z for z in range(len(zones)) if zone_key[z] < 0]
+        log.info(
+            "design.max_key_nodes = %d: %d key nodes instead of %d (%d for anchors); %d zones "
+            "left out with %.0f of %.0f trip ends a day",
+            cap,
+            len(key_nodes),
+            uncapped,
+            n_anchor_keys,
+            len(out_z),
+            float(ends[out_z].sum()) if out_z else 0.0,
+            float(ends.sum()),
+        )
+    anchors += [[] for _ in range(len(key_nodes) - len(anchors))]
     n = len(key_nodes)
     t0 = time.perf_counter()
     T = key_travel_times(rm, key_nodes)
@@ -303,8 +361,12 @@ def key_network(
     travel = np.where(link, T / 60.0 + dwell_min * link_m / mean_spacing, np.inf)
     np.fill_diagonal(travel, 0.0)
     D = np.zeros((n, n))
-    zk = np.array(zone_key)
-    np.add.at(D, (zk[:, None].repeat(len(zk), 1), zk[None, :].repeat(len(zk), 0)), trips)
+    zk = np.array(zone_key, dtype=np.int64)
+    kept = np.flatnonzero(zk >= 0)  # zones left out by design.max_key_nodes carry no key demand
+    if kept.size:
+        zs = zk[kept]
+        sub = np.asarray(trips, dtype=float)[np.ix_(kept, kept)]
+        np.add.at(D, (zs[:, None].repeat(len(zs), 1), zs[None, :].repeat(len(zs), 0)), sub)
     np.fill_diagonal(D, 0.0)
     return KeyNetwork(
         nodes=tuple(key_nodes),
@@ -317,6 +379,7 @@ def key_network(
         travel_min=travel,
         demand=D,
         sp_seconds=sp_s,
+        zones_left_out=tuple(int(z) for z in np.flatnonzero(zk < 0)),
     )
 
 

@@ -30,6 +30,7 @@ from .config import Scenario
 from .errors import DesignError
 from .figures import PlanFigures, plan_figures
 from .model import DeadheadLeg, Depot, DesignKPIs, Route, Stop, Timetable
+from .passengers import LineSpec
 
 __all__ = ["Operated", "operate", "renumber"]
 
@@ -89,8 +90,14 @@ def operate(
     profile_source: str,
     districts: Mapping[int, BaseGeometry],
     calibration: Calibration | None = None,
+    background: Mapping[str, Sequence[LineSpec]] | None = None,
 ) -> Operated:
     """Plan the service, timetable it and measure it (see the module docstring).
+
+    ``background`` maps each period (``peak``, ``offpeak``, ``evening``) to the existing lines
+    riders may take instead of the shuttle (:func:`shuttle.existing.existing_lines`); the service
+    plan and the riders and loads then come from both networks assigned together. None (the
+    default): the shuttle is assigned alone, an upper bound on its riders.
 
     Raises
     ------
@@ -120,6 +127,7 @@ def operate(
                 profile=profile,
                 day_factors=dict(sc.demand.day_factors),
                 where=where,
+                background=background,
             )
         except DesignError as e:
             if budget.fleet == sc.budget.fleet:
@@ -192,6 +200,7 @@ def operate(
         districts=districts,
         totals=totals,
         calibration=calibration,
+        background=background,
     )
     if sc.budget.annual_krw is not None and figs.cost.total_krw > sc.budget.annual_krw:
         msg = (

@@ -26,9 +26,11 @@ from shapely.strtree import STRtree
 from . import geo
 from .model import Route, Stop
 
-__all__ = ["ExistingLine", "RouteOverlap", "route_overlap"]
+__all__ = ["FREQUENT_PER_H", "ExistingLine", "RouteOverlap", "frequent_shares", "route_overlap"]
 
 _SAME_WAY_DEG = 45.0
+#: Existing service this frequent (buses an hour the same way, a 10-minute headway) is "frequent".
+FREQUENT_PER_H = 6.0
 _STEP_M = 25.0  # the shuttle path is sampled every this many metres
 
 
@@ -73,6 +75,80 @@ def _samples(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(pts).reshape(-1, 2), np.array(brg), np.array(w)
 
 
+class _Index:
+    """The segments of the existing lines with a path and a headway, in a spatial index.
+
+    Every segment between two consecutive path points (EPSG:5179) is indexed with its line and
+    bearing, so a query returns only the few segments near a point, however long the lines.
+    """
+
+    def __init__(self, existing: Sequence[ExistingLine]) -> None:
+        self.lines = [e for e in existing if len(e.shape) >= 2 and e.headway_min > 0]
+        self.per_h = np.array([60.0 / e.headway_min for e in self.lines])
+        a, b, owner = [], [], []
+        for k, e in enumerate(self.lines):
+            xy = geo.metric_path(e.shape)
+            keep = np.hypot(*(xy[1:] - xy[:-1]).T) > 0
+            a.append(xy[:-1][keep])
+            b.append(xy[1:][keep])
+            owner.append(np.full(int(keep.sum()), k, dtype=np.int64))
+        self.tree = None
+        if owner and sum(len(o) for o in owner):
+            p0, p1 = np.concatenate(a), np.concatenate(b)
+            self.owner = np.concatenate(owner)
+            self.bearing = np.arctan2(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])
+            self.tree = STRtree(shapely.linestrings(np.stack([p0, p1], axis=1)))
+
+    def buses(
+        self, xy: np.ndarray, buffer_m: float, shared: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Length each sample of path ``xy`` stands for and the existing buses/h run there.
+
+        An existing line counts (once) at a sample when one of its segments within ``buffer_m``
+        runs the same way (bearing within ``_SAME_WAY_DEG``); ``shared`` collects metres per
+        line name.
+        """
+        pts, brg, w = _samples(xy)
+        out = np.zeros(len(w))
+        if self.tree is None or not len(w):
+            return w, out
+        si, gi = self.tree.query(shapely.points(pts), predicate="dwithin", distance=buffer_m)
+        diff = np.abs((np.degrees(brg[si] - self.bearing[gi]) + 180.0) % 360.0 - 180.0)
+        keep = diff <= _SAME_WAY_DEG
+        pairs = np.unique(si[keep] * len(self.lines) + self.owner[gi[keep]])
+        si, li = np.divmod(pairs, len(self.lines))
+        np.add.at(out, si, self.per_h[li])
+        if shared is not None:
+            for k, j in zip(si.tolist(), li.tolist(), strict=True):
+                name = self.lines[j].name
+                shared[name] = shared.get(name, 0.0) + float(w[k])
+        return w, out
+
+
+def frequent_shares(
+    paths: Sequence[Sequence[tuple[float, float]]],
+    existing: Sequence[ExistingLine],
+    *,
+    buffer_m: float = 20.0,
+) -> np.ndarray:
+    """Per ``(lat, lon)`` path, the share of its length run by frequent existing service.
+
+    Frequent: at least :data:`FREQUENT_PER_H` existing buses an hour the same way (the
+    ``frequent_share`` of :class:`RouteOverlap`). A path shorter than a metre scores 0.
+    """
+    idx = _Index(existing)
+    out = np.zeros(len(paths))
+    for k, path in enumerate(paths):
+        xy = geo.metric_path(path)
+        if len(xy) < 2:
+            continue
+        w, buses = idx.buses(xy, buffer_m)
+        total = float(w.sum())
+        if total >= 1.0:
+            out[k] = float(w[buses >= FREQUENT_PER_H - 1e-9].sum()) / total
+    return out
+
+
 def route_overlap(
     route: Route,
     stops: Mapping[str, Stop],
@@ -82,42 +158,19 @@ def route_overlap(
     top_n: int = 5,
 ) -> RouteOverlap:
     """Measure a shuttle route's overlap with the existing routes (see the module docstring)."""
-    lines = [e for e in existing if len(e.shape) >= 2 and e.headway_min > 0]
-    geoms = [shapely.LineString(geo.metric_path(e.shape)) for e in lines]
-    tree = STRtree(geoms) if geoms else None
-    per_h = np.array([60.0 / e.headway_min for e in lines])
+    idx = _Index(existing)
+    lines, per_h = idx.lines, idx.per_h
     total = covered = frequent = bus_len = 0.0
     shared: dict[str, float] = {}
     for pat in route.patterns:
         xy = geo.metric_path(pat.shape)
         if len(xy) < 2:
             continue
-        pts, brg, w = _samples(xy)
+        w, buses = idx.buses(xy, buffer_m, shared)
         total += float(w.sum())
-        if tree is None or not len(pts):
-            continue
-        for p, b, wt in zip(pts, brg, w, strict=True):
-            here = shapely.Point(p)
-            buses = 0.0
-            for gi in tree.query(here.buffer(buffer_m)):
-                g = geoms[gi]
-                if g.distance(here) > buffer_m:
-                    continue
-                s = g.project(here)
-                q0 = g.interpolate(max(s - 5.0, 0.0))
-                q1 = g.interpolate(min(s + 5.0, g.length))
-                eb = math.atan2(q1.x - q0.x, q1.y - q0.y)
-                diff = abs((math.degrees(b - eb) + 180.0) % 360.0 - 180.0)
-                if diff > _SAME_WAY_DEG:
-                    continue
-                buses += per_h[gi]
-                name = lines[gi].name
-                shared[name] = shared.get(name, 0.0) + wt
-            if buses > 0:
-                covered += wt
-                bus_len += wt * buses
-            if buses >= 6.0 - 1e-9:
-                frequent += wt
+        covered += float(w[buses > 0].sum())
+        bus_len += float((w * buses).sum())
+        frequent += float(w[buses >= FREQUENT_PER_H - 1e-9].sum())
     at_stop: dict[str, float] = {}
     for e, f in zip(lines, per_h, strict=True):
         for a in set(e.stop_ars):

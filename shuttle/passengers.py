@@ -14,6 +14,13 @@ Walks follow :mod:`shuttle.evaluate`: crow-fly distance (EPSG:5179) times
 :data:`~shuttle.evaluate.ACCESS_RADIUS_M` between a zone centre and a stop and
 :data:`~shuttle.evaluate.TRANSFER_RADIUS_M` between two stops.
 
+Existing lines as competition: with ``background`` (:class:`LineSpec` s of the existing bus and
+metro lines of a period, :func:`shuttle.existing.existing_lines`) the shuttle's lines join them in
+one network (:func:`line_network`, the builder :mod:`shuttle.compare` uses too): a shuttle stop
+with the same ARS number as an existing stop is one node, riders choose between all lines, and
+riders, boardings and loads count the shuttle's lines only (a trip riding only existing lines is
+``existing_only``). Without it the shuttle is assigned alone: an upper bound on its riders.
+
 Conventions: the wait is half the combined headway of the attractive lines; the transfer penalty
 is paid at every boarding after the first; a period's demand is its share of the day's trips, and
 its loads are per hour (the period's trips spread evenly over its hours). The capacity does not
@@ -22,6 +29,8 @@ feed back on the route choice: a segment over capacity times the target load fac
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -38,13 +47,18 @@ from .model import Route, Stop
 
 __all__ = [
     "DayRidership",
+    "LineNetwork",
+    "LineSpec",
     "PatternLoad",
     "PeriodDemand",
     "PeriodRidership",
     "PlanNetwork",
     "assign_day",
+    "background_of",
+    "line_network",
     "plan_network",
     "split_demand",
+    "stop_key",
     "walk_links",
 ]
 
@@ -52,15 +66,41 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class LineSpec:
+    """A line of either network: stops (key, lon, lat), run times and headway."""
+
+    line_id: str
+    stops: tuple[tuple[str, float, float], ...]  # (stop key, lon, lat); equal keys = one node
+    run_s: tuple[float, ...]  # between consecutive stops, seconds
+    headway_s: float
+    shuttle: bool = False  # one of the shuttle's lines (its boardings are counted)
+
+
+@dataclass(frozen=True, slots=True)
+class LineNetwork:
+    """The assignment network of a set of :class:`LineSpec` (see :func:`line_network`)."""
+
+    n_nodes: int
+    lines: tuple[assign_mod.Line, ...]  # in the order given
+    walks: tuple[assign_mod.Walk, ...]
+    zone_nodes: tuple[int, ...]  # node of each zone, in the zones' order
+    keys: tuple[str, ...]  # stop key of each stop node (nodes 0 .. len(keys) - 1)
+    shuttle: tuple[bool, ...]  # per line: one of the shuttle's
+
+
+@dataclass(frozen=True, slots=True)
 class PlanNetwork:
-    """The assignment network of a route set in one period."""
+    """The assignment network of a route set in one period.
+
+    The shuttle's lines come first (``line_keys`` names them), the background lines after.
+    """
 
     n_nodes: int
     lines: tuple[assign_mod.Line, ...]
     walks: tuple[assign_mod.Walk, ...]
     zone_nodes: tuple[int, ...]  # node of each zone, in the zones' order
-    line_keys: tuple[tuple[str, int], ...]  # (route_id, direction_id) of each line
-    stop_ids: tuple[str, ...]  # stop of each stop node (nodes 0 .. len(stop_ids) - 1)
+    line_keys: tuple[tuple[str, int], ...]  # (route_id, direction_id) of each shuttle line
+    keys: tuple[str, ...]  # stop key of each stop node (:func:`stop_key` for shuttle stops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +146,7 @@ class PeriodRidership:
     in_vehicle_min: float
     walk_min: float
     loads: tuple[PatternLoad, ...]
+    existing_only: float = 0.0  # trips riding only background lines (0 without a background)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +161,61 @@ class DayRidership:
     periods: tuple[PeriodRidership, ...]
 
 
+def stop_key(stop: Stop) -> str:
+    """A shuttle stop's node key: its ARS number when it is a real Seoul stop (shared with the
+    existing lines there), else its stop id."""
+    return f"ars:{stop.ars}" if stop.ars else f"shuttle:{stop.stop_id}"
+
+
+def line_network(
+    lines: Sequence[LineSpec],
+    zone_lonlat: Sequence[tuple[float, float]],
+    *,
+    walk_speed_kmh: float,
+    zone_to_zone: bool = False,
+    stops: Sequence[tuple[str, float, float]] = (),
+) -> LineNetwork:
+    """The assignment network of some lines: one node per stop key, zones after the stops.
+
+    Stop nodes are ``stops`` first (``(key, lon, lat)``, e.g. stops no line serves in this
+    period, still walked through), then each line's stops in the order given; a key seen before
+    is the same node (the first position given is the node's). Walks are :func:`walk_links`.
+    A line's boardings are counted (:attr:`shuttle.assign.Line.counted`) when it is a shuttle
+    line.
+    """
+    keys: dict[str, int] = {}
+    pos: list[tuple[float, float]] = []
+    for k, lon, lat in itertools.chain(stops, (x for ln in lines for x in ln.stops)):
+        if k not in keys:
+            keys[k] = len(pos)
+            pos.append((lon, lat))
+    ns, nz = len(pos), len(zone_lonlat)
+    out = tuple(
+        assign_mod.Line(
+            ln.line_id,
+            tuple(keys[k] for k, _, _ in ln.stops),
+            tuple(ln.run_s),
+            ln.headway_s,
+            counted=ln.shuttle,
+        )
+        for ln in lines
+    )
+    walks = walk_links(
+        geo.metric_points(pos),
+        geo.metric_points(list(zone_lonlat)),
+        walk_speed_kmh=walk_speed_kmh,
+        zone_to_zone=zone_to_zone,
+    )
+    return LineNetwork(
+        n_nodes=ns + nz,
+        lines=out,
+        walks=tuple(walks),
+        zone_nodes=tuple(range(ns, ns + nz)),
+        keys=tuple(keys),
+        shuttle=tuple(ln.shuttle for ln in lines),
+    )
+
+
 def plan_network(
     routes: Sequence[Route],
     stops: Sequence[Stop],
@@ -129,10 +225,13 @@ def plan_network(
     factor: float,
     dwell_s: int,
     walk_speed_kmh: float,
+    background: Sequence[LineSpec] | None = None,
 ) -> PlanNetwork:
     """Build the assignment network of a route set for one period.
 
-    Routes missing from ``headways_s`` (not run in the period) are left out.
+    Routes missing from ``headways_s`` (not run in the period) are left out. ``background``
+    lines (the existing network of the period) join the network after the shuttle's lines; their
+    boardings are not counted (see the module docstring).
 
     Raises
     ------
@@ -140,9 +239,8 @@ def plan_network(
         If a pattern names a stop that is not in ``stops``, or a headway is not positive.
     """
     st = sorted(stops, key=lambda s: s.stop_id)
-    sidx = {s.stop_id: i for i, s in enumerate(st)}
-    ns, nz = len(st), len(zone_lonlat)
-    lines: list[assign_mod.Line] = []
+    by_id = {s.stop_id: s for s in st}
+    specs: list[LineSpec] = []
     keys: list[tuple[str, int]] = []
     for r in sorted(routes, key=lambda r: r.route_id):
         h = headways_s.get(r.route_id)
@@ -152,7 +250,7 @@ def plan_network(
             msg = f"Route {r.route_id}: headway {h} s is not a positive number."
             raise DesignError(msg)
         for p in r.patterns:
-            missing = [s for s in p.stop_ids if s not in sidx]
+            missing = [s for s in p.stop_ids if s not in by_id]
             if missing:
                 msg = (
                     f"Route {r.route_id} direction {p.direction_id} names unknown stop "
@@ -163,27 +261,32 @@ def plan_network(
             # departure to departure: riding through a stop costs its dwell (also counted for
             # the riders who alight there: at most one dwell per ride)
             run = tuple(float(dep[k + 1] - dep[k]) for k in range(len(arr) - 1))
-            lines.append(
-                assign_mod.Line(
+            specs.append(
+                LineSpec(
                     line_id=f"{r.route_id}/{p.direction_id}",
-                    stops=tuple(sidx[s] for s in p.stop_ids),
+                    stops=tuple(
+                        (stop_key(by_id[s]), by_id[s].lon, by_id[s].lat) for s in p.stop_ids
+                    ),
                     run_s=run,
                     headway_s=float(h),
+                    shuttle=True,
                 )
             )
             keys.append((r.route_id, p.direction_id))
-    walks = walk_links(
-        geo.metric_points([(s.lon, s.lat) for s in st]),
-        geo.metric_points(list(zone_lonlat)),
+    bg = [dataclasses.replace(ln, shuttle=False) if ln.shuttle else ln for ln in background or ()]
+    net = line_network(
+        [*specs, *bg],
+        zone_lonlat,
         walk_speed_kmh=walk_speed_kmh,
+        stops=[(stop_key(s), s.lon, s.lat) for s in st],
     )
     return PlanNetwork(
-        n_nodes=ns + nz,
-        lines=tuple(lines),
-        walks=tuple(walks),
-        zone_nodes=tuple(range(ns, ns + nz)),
+        n_nodes=net.n_nodes,
+        lines=net.lines,
+        walks=net.walks,
+        zone_nodes=net.zone_nodes,
         line_keys=tuple(keys),
-        stop_ids=tuple(s.stop_id for s in st),
+        keys=net.keys,
     )
 
 
@@ -231,6 +334,27 @@ def walk_links(
     return walks
 
 
+def background_of(
+    background: Mapping[str, Sequence[LineSpec]] | None, period: str
+) -> Sequence[LineSpec] | None:
+    """The background lines of a period (None without a background).
+
+    Raises
+    ------
+    DesignError
+        If a background is given without the period.
+    """
+    if background is None:
+        return None
+    if period not in background:
+        msg = (
+            f"The existing lines given as competition have no period {period!r} "
+            f"(they have {', '.join(sorted(background)) or 'none'})."
+        )
+        raise DesignError(msg)
+    return background[period]
+
+
 def split_demand(
     profile: Sequence[float], windows: Mapping[str, Sequence[tuple[int, int]]]
 ) -> dict[str, float]:
@@ -269,6 +393,7 @@ def assign_day(
     walk_speed_kmh: float,
     transfer_penalty_min: float,
     peak_hour_share: float,
+    background: Mapping[str, Sequence[LineSpec]] | None = None,
 ) -> DayRidership:
     """Assign a day type's demand period by period; riders, loads and load factors.
 
@@ -282,11 +407,16 @@ def assign_day(
         Passengers one bus carries (seated + standing).
     peak_hour_share
         Share of the day's trips in the busiest hour (from the profile), for the peak-hour riders.
+    background
+        Period -> the existing lines riders may take instead of (or with) the shuttle
+        (:func:`shuttle.existing.existing_lines`); None: the shuttle alone (an upper bound on
+        its riders). Riders, boardings and loads count the shuttle's lines only.
 
     Raises
     ------
     DesignError
-        If the matrix does not fit the zones or an input is invalid.
+        If the matrix does not fit the zones, an input is invalid, or ``background`` has no
+        entry for a period assigned.
     """
     T = np.asarray(trips, dtype=float)
     nz = len(zone_lonlat)
@@ -307,6 +437,7 @@ def assign_day(
             factor=pd.factor,
             dwell_s=dwell_s,
             walk_speed_kmh=walk_speed_kmh,
+            background=background_of(background, pd.period),
         )
         D = T * pd.share
         res = assign_mod.assign(
@@ -320,7 +451,7 @@ def assign_day(
         )
         loads = []
         by_route = {r.route_id: r for r in routes}
-        for (rid, d), ll in zip(net.line_keys, res.lines, strict=True):
+        for (rid, d), ll in zip(net.line_keys, res.lines[: len(net.line_keys)], strict=True):
             pat = next(p for p in by_route[rid].patterns if p.direction_id == d)
             per_h = 1.0 / pd.hours
             cap = capacity * 3600.0 / float(pd.headways_s[rid])
@@ -343,7 +474,8 @@ def assign_day(
                 )
             )
         ok = np.isfinite(res.time_s) & (res.demand > 0)
-        rode = ok & (res.boardings > 1e-9)
+        rode = ok & (res.boardings > 1e-9)  # boards a shuttle line
+        other = ok & ~rode & (res.in_vehicle_s > 1e-9)  # rides only background lines
         w = res.demand[rode]
         wsum = float(w.sum())
 
@@ -358,13 +490,14 @@ def assign_day(
                 demand=float(res.demand.sum()),
                 riders=res.riders,
                 boardings=res.boardings_total,
-                walk_only=float(res.demand[ok & (res.boardings <= 1e-9)].sum()),
+                walk_only=float(res.demand[ok & ~rode & ~other].sum()),
                 unserved=res.unserved,
                 att_min=mean(res.time_s),
                 wait_min=mean(res.wait_s),
                 in_vehicle_min=mean(res.in_vehicle_s),
                 walk_min=mean(res.walk_s),
                 loads=tuple(loads),
+                existing_only=float(res.demand[other].sum()),
             )
         )
     riders = sum(p.riders for p in out)

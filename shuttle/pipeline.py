@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ __all__ = [
     "make_design",
     "make_existing",
     "make_plan",
+    "try_baseline",
     "observed_profile",
     "run_baseline",
     "run_plan",
@@ -95,13 +96,51 @@ def make_design(
     method: str | None = None,
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
+    baseline: Any = None,
 ) -> Design:
-    """Design the scenario's routes (building the road graph first if not given)."""
+    """Design the scenario's routes (building the road graph first if not given).
+
+    With ``design.versus_existing`` the designer works against the existing network
+    (``baseline``, or :func:`try_baseline`'s; without one it designs the shuttle alone).
+    """
     from . import design
+    from . import existing as existing_mod
 
     if G is None:
         G = build_network(scenario, cache_dir=cache_dir, progress=progress)
-    return design.design_network(G, scenario, method=method, progress=progress)
+    vs = None
+    if scenario.design.versus_existing:
+        if baseline is None:
+            baseline, why = try_baseline(scenario, cache_dir=cache_dir, progress=progress)
+            if baseline is None:
+                log.warning("designing without the existing network: %s", why)
+        if baseline is not None:
+            vs = existing_mod.DesignBaseline(baseline, scenario)
+    return design.design_network(G, scenario, method=method, progress=progress, existing=vs)
+
+
+def _baseline_missing(scenario: Scenario) -> str:
+    """Why the existing network cannot be read ("" when its files are there)."""
+    b = scenario.baseline
+    gone = [f for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
+            if not scenario.data_path(f).is_file()]  # fmt: skip
+    return f"[baseline] file not found: {scenario.data_path(gone[0])}" if gone else ""
+
+
+def try_baseline(
+    scenario: Scenario,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+) -> tuple[Any, str]:
+    """:func:`make_baseline`, or ``(None, why)`` when its files are missing or it fails."""
+    why = _baseline_missing(scenario)
+    if why:
+        return None, why
+    try:
+        return make_baseline(scenario, cache_dir=cache_dir, progress=progress), ""
+    except ShuttleError as e:
+        return None, str(e)
 
 
 def district_areas(scenario: Scenario) -> tuple[Area, ...]:
@@ -393,10 +432,14 @@ def run_plan(
     frequencies: bool = False,
     progress: ProgressFn | None = None,
     existing: bool = True,
+    curve: Callable[[Scenario, Callable[[Scenario], Plan], Plan], Sequence[Any]] | None = None,
 ) -> Outputs:
     """Run the whole chain and write the feed, the design, the map and the report.
 
     With ``existing`` the plan is compared with the existing network (:func:`make_existing`).
+    With ``curve`` (:func:`shuttle.sweep.budget_curve`) and a scenario that sets
+    ``budget.curve_fleets``, the report gets the budget curve: ``curve(scenario, make, plan)``
+    where ``make`` plans a budget variant with this plan's road graph and design.
 
     The outputs appear together: they are written to temporary files under a lock on both
     folders and renamed at the end (:func:`shuttle.io.output_batch`), so an interrupted run
@@ -405,11 +448,25 @@ def run_plan(
     from . import gtfs, maps, report
 
     G = build_network(scenario, cache_dir=cache_dir, progress=progress)
+    base: Any = None
+    if existing or scenario.design.versus_existing:
+        base, why = try_baseline(scenario, cache_dir=cache_dir, progress=progress)
+        if base is None:
+            log.warning("no existing network: %s", why)
+            base = why
     io.pause_point("design")
-    design = make_design(scenario, G, progress=progress)
+    design = make_design(
+        scenario, G, progress=progress, baseline=None if isinstance(base, str) else base
+    )
     plan = make_plan(scenario, G, design=design)
+    rows: Sequence[Any] = ()
+    if curve is not None and scenario.budget.curve_fleets:
+        # keep the lambda's make_plan arguments those of the plan's make_plan call above
+        rows = curve(scenario, lambda s: make_plan(s, G, design=design), plan)
     if existing:
-        plan = make_existing(plan, G, design, cache_dir=cache_dir, progress=progress)
+        plan = make_existing(
+            plan, G, design, cache_dir=cache_dir, progress=progress, baseline=base
+        )
     io.pause_point("write")
     with io.output_lock(gtfs_dir, maps_dir):
         with io.output_batch():
@@ -419,7 +476,7 @@ def run_plan(
             # the design files carry the plan's KPIs (timetable vehicle-hours, off-peak figures)
             design_paths = write_design(replace(design, kpis=plan.kpis), scenario, gtfs_dir)
             map_path = maps.save_map(plan, maps_dir, index=False)
-            reports = report.write_report([plan], maps_dir)
+            reports = report.write_report([plan], maps_dir, curves={scenario.name: rows})
         index = maps.write_index(maps_dir)  # after the map and report, which it lists
     return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports), design=design_paths)
 
@@ -431,23 +488,22 @@ def make_existing(
     *,
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
+    baseline: Any = None,
 ) -> Plan:
     """The plan with its existing-network figures (``plan.existing``, :mod:`shuttle.existing`).
 
-    The existing network is :func:`make_baseline`'s and the demand :func:`_demand`'s. When the
-    transit files are missing or the baseline cannot be built, ``plan.existing`` says why (the
-    plan and its report go on without the comparison).
+    The existing network is ``baseline`` (:func:`make_baseline`'s; built here when None; a
+    string is the reason it could not be) and the demand :func:`_demand`'s. When the transit
+    files are missing or the baseline cannot be built, ``plan.existing`` says why (the plan and
+    its report go on without the comparison).
     """
     import time
 
     from . import existing
 
     t0 = time.perf_counter()
-    b = plan.scenario.baseline
-    gone = [f for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
-            if not plan.scenario.data_path(f).is_file()]  # fmt: skip
-    if gone:
-        why = f"[baseline] file not found: {plan.scenario.data_path(gone[0])}"
+    why = "" if baseline is not None else _baseline_missing(plan.scenario)
+    if why:
         log.warning("no comparison with the existing network: %s", why)
         return replace(plan, existing=existing.missing(why))
     if G is None or not plan.periods:
@@ -455,11 +511,14 @@ def make_existing(
         log.info("no comparison with the existing network: %s", why)
         return replace(plan, existing=existing.missing(why))
     step(progress, "existing network", 0, 2)
-    try:
-        base = make_baseline(plan.scenario, cache_dir=cache_dir, progress=progress)
-    except ShuttleError as e:
-        log.warning("no comparison with the existing network: %s", e)
-        return replace(plan, existing=existing.missing(str(e)))
+    base = baseline
+    if base is None:
+        base, why = try_baseline(plan.scenario, cache_dir=cache_dir, progress=progress)
+        if base is None:
+            base = why
+    if isinstance(base, str):
+        log.warning("no comparison with the existing network: %s", base)
+        return replace(plan, existing=existing.missing(base))
     step(progress, "existing network", 1, 2)
     dem = _demand(plan.scenario, G, design)
     fig = existing.compare_existing(

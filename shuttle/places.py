@@ -385,11 +385,15 @@ def resolve_places(
     tile_dir = _tile_dir(scenario)
     if pois is None and any(a.kind == "poi" for a in scenario.anchors):
         pois = _study_pois(scenario)
+    by_name: dict[str, list[PoiLike]] = {}  # the POIs by name, in their order (one scan)
+    for poi in pois or ():
+        by_name.setdefault(poi.name.strip(), []).append(poi)
     out = []
     for i, a in enumerate(scenario.anchors):
         name_ko = a.name
         if a.kind == "poi":
-            lat, lon = _resolve_poi(scenario, i, a, pois or (), str(tile_dir))
+            same = by_name.get(a.name.strip(), [])
+            lat, lon = _resolve_poi(scenario, i, a, same, str(tile_dir))
             default_en = names.english_name(name_ko)
         elif a.kind == "station":
             lat, lon = _resolve_station(scenario, i, a)

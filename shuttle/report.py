@@ -17,7 +17,7 @@ import logging
 import os
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def _anchor_stops(plan: Plan) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (order.get(r["anchor_ko"], len(order)), r["stop_id"]))
 
 
-def report_data(plan: Plan) -> dict[str, Any]:
+def report_data(plan: Plan, curve: Sequence[Any] = ()) -> dict[str, Any]:
     """Return the figures of a plan as JSON-ready data (the content of the JSON report).
 
     Parameters
@@ -113,9 +113,10 @@ def report_data(plan: Plan) -> dict[str, Any]:
         type), ``departures_per_hour`` (``hours`` and ``by_day -> route -> counts``),
         ``coverage_by_district``, the timetable ``warnings``, ``periods`` (passenger figures per
         day type and period), ``depots``, ``deadheads`` (non-revenue moves) and ``duties``
-        (driver shifts per day type). Vehicle-hours are pull-out to pull-in, split into
-        ``revenue_hours``, ``layover_hours`` and ``deadhead_hours`` (vehicle-km likewise). Numbers
-        are the plan's own values, unrounded.
+        (driver shifts per day type), ``budget_curve`` (the rows of ``curve``, one per fleet
+        budget, :func:`shuttle.report_figures.curve_data`). Vehicle-hours are pull-out to
+        pull-in, split into ``revenue_hours``, ``layover_hours`` and ``deadhead_hours``
+        (vehicle-km likewise). Numbers are the plan's own values, unrounded.
     """
     sc = plan.scenario
     k = plan.kpis
@@ -224,6 +225,7 @@ def report_data(plan: Plan) -> dict[str, Any]:
         **_operations(plan),
         "figures": report_figures.figures_data(plan),
         "existing": report_existing.existing_data(plan),
+        "budget_curve": report_figures.curve_data(curve),
     }
 
 
@@ -471,6 +473,7 @@ def _plan_section(d: dict[str, Any]) -> str:
     )
     out.append(_operations_html(d))
     out.append(report_figures.figures_html(d.get("figures", {}), colors, names))
+    out.append(report_figures.curve_html(d.get("budget_curve", []), d["scenario"]["name"]))
     out.append(report_existing.existing_html(d.get("existing", {}), colors, names))
     out.append(
         f"<p>{_bi('필요 차량 (최대 요일)', 'Buses needed (busiest day type)')}: "
@@ -695,6 +698,7 @@ def write_report(
     out_dir: str | os.PathLike[str],
     *,
     basename: str | None = None,
+    curves: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[Path, ...]:
     """Write the report of one or more plans as ``<basename>.report.html`` and ``.json``.
 
@@ -706,6 +710,9 @@ def write_report(
         Output folder, created if needed.
     basename
         File name stem; default the scenario name, or ``compare-<a>+<b>...`` for several.
+    curves
+        Scenario name -> the rows of its budget curve (:func:`shuttle.sweep.budget_curve`,
+        computed by the caller): the report shows them as a plot and a table.
 
     Returns
     -------
@@ -730,7 +737,7 @@ def write_report(
     if not re.fullmatch(r"[A-Za-z0-9_.+-]+", basename) or basename.startswith("."):
         msg = f"Report name {basename!r} must use only letters, digits and . _ + -."
         raise ExportError(msg)
-    datas = [report_data(p) for p in plans]
+    datas = [report_data(p, (curves or {}).get(p.scenario.name, ())) for p in plans]
     out = Path(out_dir)
     doc = {"format": REPORT_FORMAT, "plans": datas}
     # build both texts before writing either, so a failure leaves neither file behind

@@ -3,20 +3,39 @@
 :func:`figures_data` turns a plan's :class:`~shuttle.figures.PlanFigures` into JSON-ready data and
 :func:`figures_html` into bilingual HTML (every name from data escaped; the load profiles are
 inline SVG). Both are empty for a plan made without demand.
+
+The budget curve: :class:`SweepRow` holds the figures of one scenario variant (a row of
+``shuttle sweep``, :mod:`shuttle.sweep`); :func:`budget_curve_svg` draws riders, ATT, coverage and
+cost against the fleet budget as a small self-contained SVG (no plotting library, byte-stable for
+the same rows). :func:`curve_data` and :func:`curve_html` put the rows of the scenario's
+``budget.curve_fleets`` in the report: that SVG and a table, infeasible budgets with their reason.
 """
 
 from __future__ import annotations
 
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .config import DISTRICTS
+from .errors import ConfigError
 from .html_parts import bi as _bi
 from .html_parts import esc as _e
 from .html_parts import num as _n
 from .html_parts import table as _table
 from .model import Plan
 
-__all__ = ["figures_data", "figures_html", "kpi_rows"]
+__all__ = [
+    "SweepRow",
+    "budget_curve_svg",
+    "curve_data",
+    "curve_html",
+    "figures_data",
+    "figures_html",
+    "kpi_rows",
+]
 
 _DAY = {
     "weekday": ("평일", "Weekday"),
@@ -54,6 +73,11 @@ _L = {
     "ppe": (
         "첨두/비첨두/저녁",
         "peak/off-peak/evening",
+    ),
+    "curve": (
+        "같은 설계 노선을 차량 예산마다 다시 계획한 결과 (shuttle sweep --set budget.fleet=...)",
+        "the same designed routes planned again at each fleet budget, as shuttle sweep "
+        "--set budget.fleet=... does",
     ),
 }
 
@@ -393,3 +417,295 @@ def figures_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, str
             f"{_bi(*_L['pandemic'])}.</p>"
         )
     return "\n".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """The figures of one scenario variant (all None but ``variant`` and ``error`` if it failed).
+
+    ``att_min`` and the ``d*`` shares are the weekday off-peak figures with the headways the
+    timetable runs; ``coverage`` is the share (0..1) of the districts' residents within the
+    catchment of the stops of the routes kept; costs are KRW a year at the ``[cost]`` prices.
+    """
+
+    variant: str  # e.g. "nw3-v1[budget.fleet=10]"
+    fleet_budget: int | None = None  # budget.fleet of the variant (None: no fleet budget)
+    fleet_used: int | None = None  # peak fleet of the timetable (busiest day type)
+    routes: int | None = None  # routes designed
+    routes_kept: int | None = None  # routes the budget runs
+    stops: int | None = None  # stops of the routes kept
+    weekday_riders: float | None = None  # riders per weekday
+    annual_riders: float | None = None
+    att_min: float | None = None
+    coverage: float | None = None
+    annual_cost_krw: int | None = None
+    cost_per_rider_krw: float | None = None
+    objective: float | None = None  # the designer's objective (lower is better)
+    d0: float | None = None
+    d1: float | None = None
+    d2: float | None = None
+    dun: float | None = None
+    vehicle_hours: float | None = None  # weekday, from the timetable's blocks
+    error: str = ""  # first line of the error of an infeasible variant
+
+    @property
+    def ok(self) -> bool:
+        """True if the variant was planned (no error)."""
+        return not self.error
+
+
+# ---------------------------------------------------------------------------------- budget curve
+
+#: The panels of the budget curve: row field, Korean and English label, scale, decimals, from 0.
+_PANELS = (
+    ("weekday_riders", "평일 이용객 (명/일)", "Weekday riders (per day)", 1.0, 0, True),
+    ("att_min", "평균 통행시간 (분, 평일 낮)", "ATT, weekday off-peak (min)", 1.0, 1, False),
+    ("coverage", "인구 커버리지 (%)", "Coverage (% of residents)", 100.0, 1, True),
+    ("annual_cost_krw", "연간 운영비 (억 원)", "Annual cost (100 M KRW)", 1e-8, 1, True),
+)
+_COLOURS = ("#1b6ac9", "#d9480f", "#2b8a3e", "#862e9c", "#5f3dc4", "#c2255c")
+_ML, _MT, _GAP_X, _GAP_Y = 64, 96, 84, 100  # left margin, top margin, gaps between panels (px)
+_PW, _PH, _PAD = 320, 200, 16  # panel plot width and height, inner margin left and right
+_W = _ML + 2 * _PW + _GAP_X + 24  # figure width
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _num(v: float) -> str:
+    """A coordinate with one decimal and no negative zero (byte-stable)."""
+    out = f"{v:.1f}"
+    return "0.0" if out == "-0.0" else out
+
+
+def _nice_ticks(lo: float, hi: float, from_zero: bool) -> list[float]:
+    """Four or five round tick values (1, 2 or 5 times a power of ten) spanning lo..hi."""
+    if from_zero:
+        lo = min(lo, 0.0)
+    if hi - lo < 1e-9:
+        pad = abs(hi) * 0.1 or 1.0
+        lo, hi = (lo if from_zero else lo - pad), hi + pad
+    raw = (hi - lo) / 4.0
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw)
+    start = math.floor(lo / step + 1e-9) * step
+    ticks = []
+    t = start
+    while t < hi + step - 1e-9:
+        ticks.append(round(t, 10))
+        t += step
+        if len(ticks) > 12:
+            break
+    return ticks
+
+
+def _tick_label(v: float, step: float) -> str:
+    decimals = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 3)
+    return f"{v:,.{decimals}f}"
+
+
+def budget_curve_svg(
+    rows: Sequence[SweepRow],
+    *,
+    title: str = "",
+    series: Sequence[str] | None = None,
+) -> str:
+    """Draw riders, ATT, coverage and annual cost against the fleet budget as an SVG document.
+
+    Parameters
+    ----------
+    rows
+        Sweep rows with a ``fleet_budget`` (rows without one are left out); a failed row is
+        marked with a cross in its line's colour on the budget axis of every panel.
+    title
+        The scenario's title for the heading (escaped).
+    series
+        One label per row naming its other grid settings; rows with the same label make one
+        line. None: one line.
+
+    Raises
+    ------
+    ConfigError
+        If no row has a fleet budget, or ``series`` does not match the rows.
+    """
+    labels = list(series) if series is not None else [""] * len(rows)
+    if len(labels) != len(rows):
+        msg = f"budget curve: {len(labels)} series labels for {len(rows)} rows"
+        raise ConfigError(msg)
+    pts = [(r, lab) for r, lab in zip(rows, labels, strict=True) if r.fleet_budget is not None]
+    if not pts:
+        msg = "budget curve: no row has a fleet budget; sweep budget.fleet (--set budget.fleet=...)"
+        raise ConfigError(msg)
+    names = sorted({lab for _, lab in pts})
+    xs = sorted({int(r.fleet_budget) for r, _ in pts if r.fleet_budget is not None})
+    x_lo, x_hi = xs[0], xs[-1]
+    if x_hi == x_lo:
+        x_lo, x_hi = x_lo - 1, x_hi + 1
+    legend_h = 20 * (len(names) if len(names) > 1 else 0)
+    height = _MT + 2 * _PH + _GAP_Y + 50 + legend_h + (10 if legend_h else 0)
+    heading = "차량 예산별 효과 · Budget curve" + (f": {title}" if title else "")
+    out = [
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" role="img" '
+        f'aria-label="{_esc(heading)}" font-family="sans-serif" font-size="11">',
+        f"<title>{_esc(heading)}</title>",
+        f'<rect x="0" y="0" width="{_W}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{_ML}" y="24" font-size="15" font-weight="bold">{_esc(heading)}</text>',
+        f'<text x="{_ML}" y="42" fill="#555555">'
+        + _esc("가로축: 차량 예산 (대, budget.fleet) · x: fleet budget (buses); "
+               "× 운행 불가 · infeasible")
+        + "</text>",
+    ]  # fmt: skip
+    failed = sorted(
+        {(names.index(lab), int(r.fleet_budget)) for r, lab in pts if not r.ok and r.fleet_budget}
+    )
+    for i, (field, ko, en, scale, dec, zero) in enumerate(_PANELS):
+        px = _ML + (i % 2) * (_PW + _GAP_X)
+        py = _MT + (i // 2) * (_PH + _GAP_Y)
+        vals = [
+            float(getattr(r, field)) * scale
+            for r, _ in pts
+            if r.ok and getattr(r, field) is not None
+        ]
+        ticks = _nice_ticks(min(vals, default=0.0), max(vals, default=1.0), zero)
+        y_lo, y_hi = ticks[0], ticks[-1]
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+
+        def X(v: float, px: float = px) -> float:
+            return px + _PAD + (v - x_lo) / (x_hi - x_lo) * (_PW - 2 * _PAD)
+
+        def Y(v: float, py: float = py, y_lo: float = y_lo, y_hi: float = y_hi) -> float:
+            return py + _PH - (v - y_lo) / (y_hi - y_lo) * _PH
+
+        out.append(f'<g class="panel" data-field="{_esc(field)}">')
+        out.append(f'<text x="{_num(px)}" y="{_num(py - 22)}" font-weight="bold">{_esc(ko)}</text>')
+        out.append(f'<text x="{_num(px)}" y="{_num(py - 8)}" fill="#555555">{_esc(en)}</text>')
+        for t in ticks:
+            y = _num(Y(t))
+            out.append(
+                f'<line x1="{_num(px)}" y1="{y}" x2="{_num(px + _PW)}" y2="{y}" stroke="#e5e5e5"/>'
+            )
+            out.append(
+                f'<text x="{_num(px - 6)}" y="{_num(Y(t) + 4)}" text-anchor="end">'
+                f"{_esc(_tick_label(t, step))}</text>"
+            )
+        for x in xs:
+            out.append(
+                f'<text x="{_num(X(x))}" y="{_num(py + _PH + 16)}" text-anchor="middle">{x}</text>'
+            )
+        out.append(
+            f'<text x="{_num(px + _PW / 2)}" y="{_num(py + _PH + 34)}" text-anchor="middle" '
+            f'fill="#555555">{_esc("차량 예산 (대) · Fleet budget (buses)")}</text>'
+        )
+        out.append(
+            f'<rect x="{_num(px)}" y="{_num(py)}" width="{_PW}" height="{_PH}" fill="none" '
+            'stroke="#999999"/>'
+        )
+        for j, name in enumerate(names):
+            colour = _COLOURS[j % len(_COLOURS)]
+            line = sorted(
+                (int(r.fleet_budget), float(getattr(r, field)) * scale)
+                for r, lab in pts
+                if lab == name and r.ok and getattr(r, field) is not None and r.fleet_budget
+            )
+            if len(line) > 1:
+                coords = " ".join(f"{_num(X(a))},{_num(Y(b))}" for a, b in line)
+                out.append(
+                    f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
+                )
+            for a, b in line:
+                value = f"{b:,.{dec}f}"
+                out.append(
+                    f'<circle cx="{_num(X(a))}" cy="{_num(Y(b))}" r="3.5" fill="{colour}">'
+                    f"<title>{_esc(f'{name} ' if name else '')}{a}: {_esc(value)}</title></circle>"
+                )
+        for j, x in failed:  # a cross in the colour of the line whose budget is infeasible
+            cx, cy = X(x), py + _PH - 6 * j
+            out.append(
+                f'<path d="M{_num(cx - 5)},{_num(cy - 5)} L{_num(cx + 5)},{_num(cy + 5)} '
+                f'M{_num(cx - 5)},{_num(cy + 5)} L{_num(cx + 5)},{_num(cy - 5)}" '
+                f'stroke="{_COLOURS[j % len(_COLOURS)]}" stroke-width="2"/>'
+            )
+        out.append("</g>")
+    if len(names) > 1:
+        ly = _MT + 2 * _PH + _GAP_Y + 54
+        for j, name in enumerate(names):
+            colour = _COLOURS[j % len(_COLOURS)]
+            yj = ly + 20 * j
+            out.append(
+                f'<line x1="{_ML}" y1="{yj}" x2="{_ML + 24}" y2="{yj}" stroke="{colour}" '
+                'stroke-width="2"/>'
+            )
+            out.append(f'<text x="{_ML + 30}" y="{yj + 4}">{_esc(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------- report curve
+
+#: The fields of a curve row the report keeps (the SVG's and the table's).
+_CURVE_FIELDS = (
+    "variant",
+    "fleet_budget",
+    "fleet_used",
+    "routes",
+    "routes_kept",
+    "weekday_riders",
+    "att_min",
+    "coverage",
+    "annual_cost_krw",
+    "cost_per_rider_krw",
+    "error",
+)
+
+
+def curve_data(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """JSON-ready rows of the budget curve (:class:`SweepRow` s), one per fleet budget."""
+    return [{f: getattr(r, f) for f in _CURVE_FIELDS} for r in rows]
+
+
+def curve_html(rows: Sequence[dict[str, Any]], title: str = "") -> str:
+    """The budget curve of :func:`curve_data` rows: the SVG and a table (empty without rows)."""
+    if not rows:
+        return ""
+    objs = [SweepRow(**r) for r in rows]
+    svg = budget_curve_svg(objs, title=title) if any(o.fleet_budget for o in objs) else ""
+    body = []
+    for r in rows:
+        if r["error"]:
+            body.append(
+                [
+                    _n(r["fleet_budget"]),
+                    f'<span class="warn">{_bi("운행 불가", "infeasible")}</span>: '
+                    f"{_e(r['error'])}",
+                    *(["–"] * 5),
+                ]
+            )
+            continue
+        cov = r["coverage"]
+        body.append(
+            [
+                _n(r["fleet_budget"]),
+                f"{_n(r['routes_kept'])} / {_n(r['routes'])}",
+                _n(r["fleet_used"]),
+                _n(r["weekday_riders"]),
+                _n(r["att_min"], 1),
+                "–" if cov is None else f"{100 * cov:.1f}%",
+                _n(r["annual_cost_krw"]),
+            ]
+        )
+    head = [
+        _bi("차량 예산(대)", "Fleet budget (buses)"),
+        _bi("운행 노선/설계 노선", "Routes kept / designed"),
+        _bi("사용 차량(대)", "Fleet used"),
+        _bi("평일 이용자(통행/일)", "Riders per weekday"),
+        _bi("평균 통행시간(분, 평일 낮)", "ATT, weekday off-peak (min)"),
+        _bi("인구 커버리지", "Coverage (residents)"),
+        _bi("연간 운영비(원)", "Annual cost (KRW)"),
+    ]
+    return (
+        f'<section class="budget-curve"><h3>{_bi("차량 예산별 효과", "Budget curve")}</h3>'
+        f"<p>{_bi(*_L['curve'])}</p>"
+        f'<figure class="curve">{svg}</figure>' + _table(head, body, "budget-curve") + "</section>"
+    )

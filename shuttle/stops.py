@@ -54,10 +54,25 @@ nearest stoppable point (an anchor passed only on an expressway is not served by
 logged). A real stop is served once per path, and of two consecutive real stops of one name the
 one that is neither anchor nor terminal is dropped.
 
+Where no point is clear of bus stops (a fill stop with no clear place even at half spacing, an
+anchor or a terminal with bus stops all around and none on its side), a new stop goes to the
+point with the fewest bus stops within ``real_stop_snap_m``, then the farthest from them
+(:func:`_room`): one across the road then becomes the other direction's partner.
+
 New stops stand :data:`NEW_STOP_OFFSET_M` (6 m) right of the road's centreline, at the kerb of
 the direction that uses them, so the two directions never share a new stop; with
 :func:`place_route_stops` they come in pairs, one per direction, where both directions run the
-road. A new stop is named (:func:`_new_name`) after the nearest landmark within
+road: each direction is placed afresh with the other's new stops as partners until neither
+changes (at most :data:`PAIR_ROUNDS` rounds, then the first direction is completed with the
+last partners). The designer places every route this way.
+
+Turnarounds (:func:`turnaround_stops`). A route end is split halfway round its loop; the
+designer (:func:`shuttle.design._join`) makes one stop near the split the terminal of both
+directions. The loop offers, best first: its real bus stops within ``new_stop_radius_m`` of the
+split; a new stop clear of bus stops within that radius; its bus stops within ``max_spacing_m /
+2``; a clear new stop there; then the least crowded points (:func:`_room`).
+
+A new stop is named (:func:`_new_name`) after the nearest landmark within
 :data:`LANDMARK_M` (tile POIs, :func:`shuttle.places.landmarks`); else after the intersection
 nearest along the path within :data:`CROSSING_M`, written ``"<road>·<crossing road>교차로"``
 ("연희로·증가로교차로"; streets before lanes ending in 길, higher road classes first, no bridge
@@ -119,6 +134,7 @@ __all__ = [
     "build_stop_index",
     "catchment",
     "make_stop_id",
+    "near_bus_stop",
     "normalize_ars",
     "stoppable",
     "anchor_stops",
@@ -128,6 +144,7 @@ __all__ = [
     "read_bus_stops",
     "stop_id_of",
     "stops_from_path_stops",
+    "turnaround_stops",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,6 +177,10 @@ PAIR_M = 45.0
 #: A partner takes a real stop this much farther than ``stops.real_stop_snap_m``, metres: its
 #: new stop kept ``real_stop_snap_m`` from the real one, measured on the other carriageway.
 PARTNER_SLACK_M = 25.0
+#: New-stop positions :func:`turnaround_stops` offers on a loop crowded with bus stops.
+LOOP_TRIES = 8
+#: Rounds of :func:`place_route_stops` placing each direction with the other's new stops.
+PAIR_ROUNDS = 3
 #: Two stops of one name stand at most this far apart, metres (else one is renamed).
 SAME_NAME_M = 200.0
 #: Spacing of the path samples for the zones around real stops, metres.
@@ -809,6 +830,51 @@ def _candidates(path: _Path, index: StopIndex) -> list[_Cand]:
     return sorted(out.values(), key=lambda c: (c.d, c.stop.stop.ars, c.stop.stop.node_id))
 
 
+def _room(
+    path: _Path,
+    index: StopIndex,
+    lo: float,
+    hi: float,
+    target: float,
+    within: np.ndarray | None = None,
+    reach_m: float = 100.0 + NEW_STOP_OFFSET_M,
+) -> list[float]:
+    """Stoppable path samples in ``[lo, hi]`` (and in the ``within`` mask), those with the fewest
+    bus stops within ``reach_m`` first, then the farthest from any bus stop, then the nearest
+    ``target``, at least four samples apart: for a new stop where no point is clear."""
+    ok = (path.sample_d >= lo) & (path.sample_d <= hi) & path.ok[path.sample_edge]
+    if within is not None:
+        ok &= within
+    hits = np.flatnonzero(ok)
+    if index.real_tree is None or not len(hits):
+        return []
+    room, _ = index.real_tree.query(path.sample_xy[hits])
+    # fewest bus stops within reach first (one across the road becomes the other direction's
+    # partner), then the farthest from them, then the nearest the target
+    crowd = index.real_tree.query_ball_point(path.sample_xy[hits], reach_m, return_length=True)
+    order = np.lexsort((np.abs(path.sample_d[hits] - target), -np.round(room, 1), crowd))
+    out: list[float] = []
+    for k in order.tolist():
+        d = float(path.sample_d[hits[k]])
+        if all(abs(d - t) >= 4 * SAMPLE_M for t in out):
+            out.append(d)
+    return out
+
+
+def _roomiest(
+    path: _Path,
+    index: StopIndex,
+    lo: float,
+    hi: float,
+    target: float,
+    within: np.ndarray | None = None,
+    reach_m: float = 100.0 + NEW_STOP_OFFSET_M,
+) -> tuple[float, int] | None:
+    """The first point of :func:`_room`, or None."""
+    got = _room(path, index, lo, hi, target, within, reach_m)
+    return (got[0], path.edge_at(got[0])) if got else None
+
+
 def _avoid_mask(path: _Path, index: StopIndex, radius: float) -> np.ndarray:
     """Path samples within ``radius`` of any real bus stop (where no new stop should stand)."""
     mask = np.zeros(len(path.sample_d), dtype=bool)
@@ -934,6 +1000,7 @@ def place_stops(
     snap_m = cfg.real_stop_snap_m
     path, cands, avoid = _prepare(G, node_path, index, snap_m)
     L = path.total
+    clear_m = snap_m + NEW_STOP_OFFSET_M
 
     def sel_xy(sel: _Sel) -> tuple[float, float]:
         if sel.cand is not None:
@@ -1035,7 +1102,11 @@ def place_stops(
             if within:
                 take(within[0][1], anchor=place.name_ko, anchor_m=within[0][0])
                 continue
-            ok = p0
+            # bus stops all around and none on this side: the point farthest from them
+            ok = (
+                _roomiest(path, index, d_a - r_a, d_a + r_a, d_a, to_anchor <= radius, clear_m)
+                or p0
+            )
         kx, ky = path.kerb_point(*ok)
         forced.append(
             _Sel(
@@ -1095,6 +1166,7 @@ def place_stops(
             ok = (
                 clear
                 or path.nearest_ok(0.0, 0.0, end_m, avoid, strict=True)
+                or _roomiest(path, index, 0.0, end_m, 0.0, None, clear_m)
                 or path.nearest_ok(0.0, 0.0, radius)
                 or (0.0, 0)
             )
@@ -1117,6 +1189,7 @@ def place_stops(
             ok = (
                 clear
                 or path.nearest_ok(L, L - end_m, L, avoid, strict=True)
+                or _roomiest(path, index, L - end_m, L, L, None, clear_m)
                 or path.nearest_ok(L, L - radius, L)
                 or (L, len(path.data) - 1)
             )
@@ -1180,7 +1253,11 @@ def place_stops(
                         used.add(id(c.stop))
                         sel.d, sel.edge, sel.cand = c.d, c.edge, c.stop
                     else:
-                        ok = ok or path.nearest_ok(sel.d, lo_m, hi_m)
+                        ok = (
+                            ok
+                            or _roomiest(path, index, prev + half, nxt - half, sel.d, None, clear_m)
+                            or path.nearest_ok(sel.d, lo_m, hi_m)
+                        )
                         if ok is None:
                             log.debug("no stoppable road for a new stop near %.0f m", sel.d)
                             continue
@@ -1341,19 +1418,135 @@ def _place_route(
     for i, r in enumerate(alone):
         elsewhere = set().union(*(real_served[j] for j in range(n) if j != i))
         crowded = {
-            q.anchor for q in r if q.anchor and q.ars is None and _near_bus_stop(index, q, scenario)
+            q.anchor for q in r if q.anchor and q.ars is None and near_bus_stop(index, q, scenario)
         }
         if crowded & elsewhere:
             log.debug("direction %d leaves anchors %s to the other direction", i, crowded)
             own[i] = tuple(a for a in anchors if a.name_ko not in crowded & elsewhere)
+
+    def new(stops_: Iterable[PathStop]) -> list[PathStop]:
+        return [q for q in stops_ if q.ars is None]
+
     first = place(0)
-    rest = [place(i, partners=[q for q in first if q.ars is None]) for i in range(1, n)]
-    if rest:
-        first = place(0, partners=[q for r in rest for q in r if q.ars is None], fixed=first)
+    rest = [place(i, partners=new(first)) for i in range(1, n)]
+    if not rest:
+        return (first,)
+    # each direction placed afresh with the other's new stops as partners, until no direction
+    # changes: partners are forced stops, so the spacing programme works around them
+    for _ in range(PAIR_ROUNDS):
+        again = place(0, partners=new(q for r in rest for q in r))
+        rest_again = [place(i, partners=new(again)) for i in range(1, n)]
+        done = again == first and rest_again == rest
+        first, rest = again, rest_again
+        if done:
+            return (first, *rest)
+    log.debug("pairs not settled in %d rounds: the first direction completed", PAIR_ROUNDS)
+    first = place(0, partners=new(q for r in rest for q in r), fixed=first)
     return (first, *rest)
 
 
-def _near_bus_stop(index: StopIndex, q: PathStop, scenario: Scenario) -> bool:
+def turnaround_stops(
+    G: nx.MultiDiGraph,
+    node_path: Sequence[int],
+    index: StopIndex,
+    scenario: Scenario,
+    *,
+    at_end: bool,
+) -> tuple[PathStop, ...]:
+    """Terminal stops a route end's turnaround loop can take, best first.
+
+    A route end is split halfway round its loop; the shared terminal stop stands near the split,
+    on ``node_path`` next to it (its first metres, or with ``at_end`` its last). In order: the
+    real bus stops the path serves within ``stops.new_stop_radius_m`` (straight line) of the
+    split, nearest first; a new stop at the path point nearest the split within that radius
+    (along the path) that stands clear of every bus stop (``stops.real_stop_snap_m``); the real
+    bus stops within ``stops.max_spacing_m / 2`` along the path, nearest the split first; a
+    clear new stop within that distance; last, a new stop at the split itself. New stops are
+    named as any new stop (:func:`_new_name`). Every stop is flagged ``terminal``; ``dist_m``
+    and ``edge_index`` are along ``node_path``.
+    """
+    cfg = scenario.stops
+    radius = cfg.new_stop_radius_m
+    reach = max(radius, cfg.max_spacing_m / 2)
+    path, cands, avoid = _prepare(G, node_path, index, cfg.real_stop_snap_m)
+    L = path.total
+    node = G.nodes[path.nodes[-1 if at_end else 0]]
+    sx, sy = (float(c) for c in geo.to_metric_xy(node["x"], node["y"]))
+    split = L if at_end else 0.0
+
+    def span(r: float) -> tuple[float, float]:
+        return (L - r, L) if at_end else (0.0, r)
+
+    lo, hi = span(reach)
+    real = [c for c in cands if lo <= c.d <= hi and path.ok[c.edge]]
+    near = sorted(
+        ((math.dist((c.stop.x, c.stop.y), (sx, sy)), abs(c.d - split), c) for c in real),
+        key=lambda t: (t[0], t[1], t[2].stop.stop.ars),
+    )
+    out: list[PathStop] = []
+    seen: set[Any] = set()
+
+    def add(d: float, edge: int, cand: SnappedStop | None) -> None:
+        key = id(cand) if cand is not None else (round(d, 1), edge)
+        if key in seen:
+            return
+        seen.add(key)
+        out.append(_path_stop(path, index, d, edge, cand, terminal=True))
+
+    for dist, _, c in near:
+        if dist <= radius:
+            add(c.d, c.edge, c.stop)
+    clear = path.nearest_ok(split, *span(radius), avoid, strict=True)
+    if clear is not None:
+        add(*clear, None)
+    for c in sorted(real, key=lambda c: (abs(c.d - split), c.stop.stop.ars)):
+        add(c.d, c.edge, c.stop)
+    far = path.nearest_ok(split, lo, hi, avoid, strict=True)
+    if far is not None and far != clear:
+        add(*far, None)
+    # a loop with bus stops all around (not on its side): the points farthest from them first
+    for d in _room(
+        path, index, *span(radius), split, None, cfg.real_stop_snap_m + NEW_STOP_OFFSET_M
+    )[:LOOP_TRIES]:
+        add(d, path.edge_at(d), None)
+    at = path.nearest_ok(split, *span(radius)) or (split, len(path.data) - 1 if at_end else 0)
+    add(*at, None)
+    return tuple(out)
+
+
+def _path_stop(
+    path: _Path,
+    index: StopIndex,
+    d: float,
+    edge: int,
+    cand: SnappedStop | None,
+    *,
+    terminal: bool = False,
+    name: str | None = None,
+) -> PathStop:
+    """The :class:`PathStop` of a bus stop (``cand``) or of a new stop at ``d`` on ``edge``."""
+    if cand is not None:
+        lat, lon, ars, nm = cand.pub_lat, cand.pub_lon, cand.stop.ars, cand.stop.name_ko
+    else:
+        x, y = path.kerb_point(d, edge)
+        lo, la = geo.to_wgs84_xy(x, y)
+        lat, lon, ars = float(la), float(lo), None
+        nm = name or _new_name(path, index, edge, x, y, d)
+    return PathStop(
+        dist_m=round(float(d), 2),
+        lat=round(lat, 7),
+        lon=round(lon, 7),
+        node=path.node_near(d, edge),
+        ars=ars,
+        name_ko=nm,
+        edge_index=edge,
+        terminal=terminal,
+        heading_deg=_bearing(path.heading(d, edge)),
+        road_ko=_road_name(path.data[edge]),
+    )
+
+
+def near_bus_stop(index: StopIndex, q: PathStop, scenario: Scenario) -> bool:
     """Whether a placed stop stands within ``stops.real_stop_snap_m`` of a bus stop."""
     if index.real_tree is None:
         return False

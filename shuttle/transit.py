@@ -68,8 +68,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: First two digits of the ARS number -> gu code (checked against stop names in SOURCES.md).
-ARS_DISTRICT_PREFIX: dict[str, int] = {"12": 11380, "13": 11410, "14": 11440}
+#: First two digits of the ARS number -> gu code (checked against stop names in SOURCES.md):
+#: 01-25 in gu-code order; in the bus stop list 98-100 % of each prefix's stops lie in its gu.
+ARS_DISTRICT_PREFIX: dict[str, int] = {
+    f"{k:02d}": gu for k, gu in enumerate(
+        (11110, 11140, 11170, 11200, 11215, 11230, 11260, 11290, 11305, 11320, 11350, 11380,
+         11410, 11440, 11470, 11500, 11530, 11545, 11560, 11590, 11620, 11650, 11680, 11710,
+         11740),
+        start=1,
+    )
+}  # fmt: skip
 
 #: Colour of the route table's 유형 column -> (Korean, English) route kind.
 COLOR_KINDS: dict[str, tuple[str, str]] = {

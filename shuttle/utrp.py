@@ -57,6 +57,7 @@ __all__ = [
     "evaluate",
     "load_instance",
     "read_route_file",
+    "route_cost",
     "write_route_file",
 ]
 
@@ -87,11 +88,13 @@ class Evaluation:
     ----------
     att
         Average travel time, minutes (in-vehicle + penalty per transfer), over the demand that
-        has a path; ``inf`` if none has.
+        has a path; ``inf`` if none has. With ``Problem.baseline_min`` each pair counts the
+        lesser of the route set's cost and the existing network's.
     trt
         Total route time: sum of the one-way (forward) route times, minutes.
     d0, d1, d2, dun
-        Percent of demand whose fastest path has 0, 1, 2 transfers; more or no path.
+        Percent of demand whose fastest path has 0, 1, 2 transfers; more or no path. A pair the
+        existing network serves faster counts in d0 (its transfers are not modelled).
     feasible
         True if no constraint is violated.
     violations
@@ -409,6 +412,13 @@ def _transit_graph(
     return g, nxt
 
 
+def route_cost(problem: Problem, routes: Sequence[Sequence[int]]) -> float:
+    """TRT as the designer's operator term prices it: the one-way routes summed over
+    ``Problem.route_cost_min`` where the problem has it, else over ``travel_min`` (= ``trt``)."""
+    t = problem.travel_min if problem.route_cost_min is None else problem.route_cost_min
+    return float(sum(ops.route_times(t, r)[0] for r in routes if len(r) > 1))
+
+
 def evaluate(problem: Problem, routes: Sequence[Sequence[int]]) -> Evaluation:
     """Score a route set: ATT, TRT, d0/d1/d2/dun and constraint violations.
 
@@ -449,7 +459,12 @@ def evaluate(problem: Problem, routes: Sequence[Sequence[int]]) -> Evaluation:
     with np.errstate(invalid="ignore"):
         boardings = np.rint((dist_eps - dist) / _TIE_EPS)
     cost = dist - pen
-    att, shares = ops.summarise(p.demand, cost, boardings - 1)
+    transfers = boardings - 1
+    if p.baseline_min is not None:  # the existing network where it is faster (no transfer)
+        faster = p.baseline_min < cost
+        cost = np.where(faster, p.baseline_min, cost)
+        transfers = np.where(faster, 0.0, transfers)
+    att, shares = ops.summarise(p.demand, cost, transfers)
     return Evaluation(
         att=att,
         trt=trt,

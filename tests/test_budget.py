@@ -115,3 +115,28 @@ def test_annual_cost_budget_lowers_the_fleet() -> None:
         day_factors={"weekday": 1.0},
     )
     assert dict(sp.fleet)["weekday"] <= used - 1
+
+
+def test_existing_express_makes_the_corridor_route_the_one_to_drop() -> None:
+    """With an existing bus S0 <-> S2 faster than R1 (100 + 300/2 = 250 s against R1's 820 s
+    ride), R1 carries nobody and dropping it costs no passenger time, while dropping R2 leaves
+    its 40 trips a day unserved: with a budget of 4 the plan keeps R2 (alone it keeps R1)."""
+    from shuttle.passengers import LineSpec
+
+    routes, stops, zones, trips = _fixture()
+    stops = [dataclasses.replace(s, ars=f"1000{i}") for i, s in enumerate(stops)]
+    ends = [(f"ars:{s.ars}", s.lon, s.lat) for s in (stops[0], stops[2])]
+    express = [
+        LineSpec("bus:X/0", tuple(ends), (100.0,), 300.0),
+        LineSpec("bus:X/1", tuple(ends[::-1]), (100.0,), 300.0),
+    ]
+    sp = plan_service(
+        routes, stops, zones, trips, service=SERVICE, budget=BudgetConfig(fleet=4),
+        cost=CostConfig(), day_types=["weekday"], days_per_type={"weekday": 250},
+        capacity=50.0, walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
+        day_factors={"weekday": 1.0}, where="test.toml",
+        background={p: express for p in ("peak", "offpeak", "evening")},
+    )
+    assert sp.kept == ("R2",)
+    assert [r for r, _ in sp.dropped] == ["R1"]
+    assert dict(sp.fleet)["weekday"] <= 4

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from shuttle import geo
 from shuttle.errors import DesignError
 from shuttle.model import Pattern, Route, Stop
-from shuttle.passengers import PeriodDemand, assign_day, plan_network, split_demand
+from shuttle.passengers import LineSpec, PeriodDemand, assign_day, plan_network, split_demand
 
 LAT = 37.56
 LON0 = 126.90
@@ -121,3 +123,89 @@ def test_unknown_stop_and_bad_headway_are_errors() -> None:
     with pytest.raises(DesignError, match="not a positive number"):
         plan_network(routes, stops, zones, headways_s={"R1": 0.0}, factor=1.0, dwell_s=20,
                      walk_speed_kmh=4.5)
+
+
+def _with_ars() -> tuple[list[Route], list[Stop], list[tuple[float, float]]]:
+    """The line fixture with each stop a real Seoul stop (ARS 1000i)."""
+    routes, stops, zones = _line_fixture()
+    return routes, [dataclasses.replace(s, ars=f"1000{i}") for i, s in enumerate(stops)], zones
+
+
+def _express(stops: list[Stop], run_s: float, headway_s: float) -> LineSpec:
+    """An existing bus from S0 to S2 without stopping at S1 (same ARS numbers as the shuttle)."""
+    return LineSpec(
+        "bus:X",
+        tuple((f"ars:{s.ars}", s.lon, s.lat) for s in (stops[0], stops[2])),
+        (run_s,),
+        headway_s,
+    )
+
+
+def _day(routes, stops, zones, background):  # noqa: ANN001, ANN202
+    trips = np.zeros((3, 3))
+    trips[0, 2] = 100.0
+    trips[1, 2] = 20.0
+    period = PeriodDemand("peak", hours=5.0, share=0.5, factor=1.0, headways_s={"R1": 600.0})
+    return assign_day(
+        routes, stops, zones, trips, [period], day_type="weekday", capacity=50.0, dwell_s=20,
+        walk_speed_kmh=4.5, transfer_penalty_min=5.0, peak_hour_share=0.1,
+        background=background,
+    )
+
+
+def test_existing_line_takes_a_share_of_the_riders_by_hand() -> None:
+    routes, stops, zones = _with_ars()
+    alone = _day(routes, stops, zones, None)
+    # an existing bus S0 -> S2 in 600 s every 1200 s. At S0 bound for S2 it alone gives
+    # 1200 / 2 + 600 = 1200 s; the shuttle rides 400 + 20 (dwell at S1) + 400 = 820 s < 1200 s,
+    # so both are attractive: combined frequency 1/600 + 1/1200 = 1/400 per s, expected time
+    # (0.5 + 820/600 + 600/1200) x 400 = 946.67 s, the shuttle carrying 2/3 of the riders.
+    both = _day(routes, stops, zones, {"peak": [_express(stops, 600.0, 1200.0)]})
+    (a,), (b,) = alone.periods, both.periods
+    assert a.riders == pytest.approx(60.0)
+    # 50 trips 0 -> 2 in the period: 2/3 by shuttle; the 10 trips 1 -> 2 have only the shuttle
+    assert b.riders == pytest.approx(50 * 2 / 3 + 10)
+    assert b.riders <= a.riders
+    assert b.existing_only == pytest.approx(0.0)
+    out = next(ld for ld in b.loads if ld.direction_id == 0)
+    # per hour (5 hours): 33.3 / 5 board at S0, 10 / 5 at S1, all alight at S2
+    assert out.boardings == pytest.approx((50 * 2 / 3 / 5, 2.0, 0.0))
+    assert out.alightings == pytest.approx((0.0, 0.0, 50 * 2 / 3 / 5 + 2.0))
+    assert out.load == pytest.approx((50 * 2 / 3 / 5, 50 * 2 / 3 / 5 + 2.0))
+    for ld in b.loads:  # conservation on every shuttle line: what boards alights
+        assert sum(ld.boardings) == pytest.approx(sum(ld.alightings))
+    assert [ld.route_id for ld in b.loads] == ["R1", "R1"]  # the existing line is not reported
+    # ATT of the trips that ride the shuttle: 0 -> 2 at 946.67 s (weight 50), 1 -> 2 at
+    # 300 + 400 = 700 s (weight 10)
+    assert b.att_min == pytest.approx((50 * (0.5 + 820 / 600 + 0.5) * 400 + 10 * 700) / 60 / 60)
+
+
+def test_faster_existing_line_takes_all_its_pair() -> None:
+    routes, stops, zones = _with_ars()
+    # 600 / 2 + 100 = 400 s beats the shuttle's 820 s ride alone: the shuttle is not attractive
+    both = _day(routes, stops, zones, {"peak": [_express(stops, 100.0, 600.0)]})
+    (p,) = both.periods
+    assert p.riders == pytest.approx(10.0)
+    assert p.existing_only == pytest.approx(50.0)
+    assert p.riders + p.existing_only + p.walk_only + p.unserved == pytest.approx(p.demand)
+    out = next(ld for ld in p.loads if ld.direction_id == 0)
+    assert out.boardings == pytest.approx((0.0, 2.0, 0.0))
+    assert sum(out.boardings) == pytest.approx(sum(out.alightings))
+
+
+def test_background_stops_with_the_same_ars_are_one_node() -> None:
+    routes, stops, zones = _with_ars()
+    net = plan_network(routes, stops, zones, headways_s={"R1": 600.0}, factor=1.0, dwell_s=20,
+                       walk_speed_kmh=4.5, background=[_express(stops, 600.0, 1200.0)])
+    # 3 stop nodes (the express stops at S0 and S2 by ARS number) + 3 zones
+    assert net.n_nodes == 6
+    assert net.keys == ("ars:10000", "ars:10001", "ars:10002")
+    assert [ln.line_id for ln in net.lines] == ["R1/0", "R1/1", "bus:X"]
+    assert [ln.counted for ln in net.lines] == [True, True, False]
+    assert net.lines[2].stops == (0, 2)
+
+
+def test_background_without_the_period_is_an_error() -> None:
+    routes, stops, zones = _with_ars()
+    with pytest.raises(DesignError, match="no period 'peak'"):
+        _day(routes, stops, zones, {"offpeak": []})

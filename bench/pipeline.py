@@ -1,0 +1,183 @@
+"""Wall time and peak memory of each stage of ``shuttle plan``, for nw3 and seoul, cold and cached.
+
+Each (scenario, mode) runs :func:`shuttle.pipeline.run_plan` (what ``shuttle plan`` runs, with
+the existing-network comparison) in a fresh child process, so the data read once per process
+and the peak memory belong to that run alone. ``cold`` uses an empty cache folder of its own for
+each scenario (road graphs and the existing network's placement built from the data); ``cached``
+runs again on the folder the scenario's cold run filled. Usage::
+
+    nice -n 10 python bench/pipeline.py [--scenarios nw3 seoul] [--modes cold cached]
+                                        [--out DIR] [--cache DIR]
+
+``--cache DIR`` replaces the fresh folder (a ``cold`` run on a filled folder is then warm).
+
+The stages are the pipeline functions ``run_plan`` calls, timed where it calls them (a call
+inside another stage counts in the outer one): ``network`` (:func:`pipeline.build_network`),
+``baseline`` (the existing network: routes read and placed on the all-Seoul graph,
+:func:`pipeline.try_baseline`), ``design`` (:func:`pipeline.make_design`), ``service plan``
+(:func:`pipeline.make_plan`: budget, timetable, deadheads, riders, period figures),
+``existing network`` (:func:`pipeline.make_existing`: the before/after assignment) and
+``writers`` (GTFS, design JSON, map, report, index). ``other`` is the rest of the run (imports,
+scenario loading). Memory: ``peak MB`` is the largest resident set size seen during the stage
+(sampled every 20 ms from /proc/self/statm), ``rss MB`` the process's peak so far at the
+stage's end (``resource.getrusage``); the whole run's peak is the last row's ``rss MB``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STAGES = ("network", "baseline", "design", "service plan", "existing network", "writers")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / 1e6
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+class _Meter:
+    """Per-stage wall time and peak RSS; nested stage calls count in the outermost stage."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, float]] = {}
+        self.depth = 0
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._sample, daemon=True)
+        self._t.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_mb())
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self.depth:
+                return fn(*args, **kwargs)
+            self.depth += 1
+            self.peak = _rss_mb()
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                r = self.rows.setdefault(stage, {"s": 0.0, "peak_mb": 0.0, "rss_mb": 0.0})
+                r["s"] += time.perf_counter() - t0
+                r["peak_mb"] = max(r["peak_mb"], self.peak, _rss_mb())
+                r["rss_mb"] = _maxrss_mb()
+
+        return timed
+
+    def close(self) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def _child(scenario_name: str, cache: str, out: str) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    from shuttle import gtfs, maps, pipeline, report
+    from shuttle.config import load_scenario
+
+    m = _Meter()
+    for name, stage in (
+        ("build_network", "network"),
+        ("try_baseline", "baseline"),
+        ("make_design", "design"),
+        ("make_plan", "service plan"),
+        ("make_existing", "existing network"),
+        ("write_design", "writers"),
+    ):
+        if hasattr(pipeline, name):
+            setattr(pipeline, name, m.wrap(stage, getattr(pipeline, name)))
+    for mod, name in ((gtfs, "write_feed"), (maps, "save_map"), (maps, "write_index"),
+                      (report, "write_report")):  # fmt: skip
+        setattr(mod, name, m.wrap("writers", getattr(mod, name)))
+    scenario = load_scenario(scenario_name)
+    pipeline.run_plan(
+        scenario,
+        gtfs_dir=Path(out) / "gtfs",
+        maps_dir=Path(out) / "maps",
+        cache_dir=cache,
+        existing=True,
+    )
+    m.close()
+    total = time.perf_counter() - t_start
+    staged = sum(r["s"] for r in m.rows.values())
+    rows = {k: m.rows.get(k, {"s": 0.0, "peak_mb": 0.0, "rss_mb": 0.0}) for k in STAGES}
+    rows["other"] = {"s": total - staged, "peak_mb": 0.0, "rss_mb": _maxrss_mb()}
+    return {"total_s": total, "peak_mb": _maxrss_mb(), "stages": rows}
+
+
+def _run(scenario: str, mode: str, cache: str, out: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", scenario, "--cache", cache, "--out", out]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr[-4000:])
+        msg = f"{scenario} ({mode}) failed with exit code {p.returncode}"
+        raise SystemExit(msg)
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res["wall_s"] = time.perf_counter() - t0
+    return res
+
+
+def _table(results: list[tuple[str, str, dict[str, Any]]]) -> str:
+    lines = [
+        "| scenario | mode | stage | wall s | peak MB | rss MB |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for scen, mode, res in results:
+        for stage, r in res["stages"].items():
+            peak = f"{r['peak_mb']:.0f}" if r["peak_mb"] else ""
+            lines.append(
+                f"| {scen} | {mode} | {stage} | {r['s']:.1f} | {peak} | {r['rss_mb']:.0f} |"
+            )
+        lines.append(
+            f"| {scen} | {mode} | **total** | **{res['total_s']:.1f}** | "
+            f"**{res['peak_mb']:.0f}** | (process {res['wall_s']:.1f} s) |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenarios", nargs="+", default=["nw3", "seoul"])
+    ap.add_argument("--modes", nargs="+", default=["cold", "cached"], choices=["cold", "cached"])
+    ap.add_argument("--cache", help="cache folder (default: a fresh temporary folder)")
+    ap.add_argument("--out", help="output folder (default: a temporary folder)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        print(json.dumps(_child(a.child, a.cache, a.out)))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        out = a.out or str(Path(tmp) / "out")
+        results = []
+        for scen in a.scenarios:
+            cache = a.cache or str(Path(tmp) / f"cache-{scen}")  # cold: empty for each scenario
+            for mode in a.modes:
+                res = _run(scen, mode, cache, str(Path(out) / scen))
+                results.append((scen, mode, res))
+                print(f"{scen} {mode}: {res['total_s']:.1f} s, peak {res['peak_mb']:.0f} MB",
+                      file=sys.stderr, flush=True)  # fmt: skip
+    print(_table(results))
+
+
+if __name__ == "__main__":
+    main()
