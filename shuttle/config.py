@@ -87,8 +87,11 @@ Fields (type, meaning, default):
     the busiest segment), ``unserved_penalty_min`` (120: the time a trip the network cannot serve
     counts when routes are compared), ``curve_fleets`` (fleet budgets, e.g. ``[10, 20, 30]``: the
     report's budget curve plans the plan's design at each, as ``shuttle sweep --set
-    budget.fleet=...`` does; absent or empty: no curve). The day types' ``headways_min`` are the
-    policy headways.
+    budget.fleet=...`` does; absent or empty: no curve), ``compete_with_existing`` (false: the
+    service plan's riders and loads come from the shuttle alone, an upper bound; true: the
+    existing bus and metro lines join its assignment as the riders' alternative, about 5 s per
+    assignment instead of 0.1 s on nw3, some minutes per plan). The day types' ``headways_min``
+    are the policy headways.
 ``[demand]`` time of day
     ``profile`` (24 hourly shares of the day's trips; absent: the observed hourly boardings of
     the districts' bus stops and subway stations, 2022) and ``day_factors`` (trips on a
@@ -270,6 +273,7 @@ class BudgetConfig:
     unserved_penalty_min: float = 120.0  # time charged to a trip the network cannot serve
     # fleet budgets of the report's budget curve (each planned with the plan's design); () none
     curve_fleets: tuple[int, ...] = ()
+    compete_with_existing: bool = False  # existing lines in the service plan's assignment
 
 
 @dataclass(frozen=True, slots=True)
@@ -863,6 +867,7 @@ def _parse_budget(r: _Reader) -> BudgetConfig:
         target_load_factor=lf,
         unserved_penalty_min=r.positive("unserved_penalty_min", d.unserved_penalty_min),
         curve_fleets=_curve_fleets(r),
+        compete_with_existing=r.get("compete_with_existing", bool, d.compete_with_existing),
     )
     r.check_unknown()
     return out

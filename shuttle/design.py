@@ -447,6 +447,7 @@ def design_network(
         coverage=share,
         coverage_by_district=tuple((int(a), int(b), int(c)) for a, b, c in by_gu),
         facts=built.facts,
+        versus_existing=existing is not None,
     )
     step(progress, stage, 5, 5)
     log.info(
@@ -545,15 +546,48 @@ _SHUTTLE_GRAPHS: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[tuple[str, ...]
 
 
 def _shuttle_graph(G: nx.MultiDiGraph, avoid: Sequence[str]) -> nx.MultiDiGraph:
+    """``G.edge_subgraph(kept).subgraph(largest strong component).copy()``, built directly.
+
+    The components come from :func:`scipy.sparse.csgraph.connected_components` and the copy
+    walks ``G``'s own dicts instead of two layers of views (about 5x faster on all Seoul); the
+    result has the same nodes, edges, keys, data and order as the view copy. When the component
+    is less than half the kept nodes, or those less than half of ``G``'s (where the views
+    iterate a node set, not ``G``), the components and the view copy are those of networkx.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     bad = set(avoid)
     keep = [(u, v, k) for u, v, k, h in G.edges(keys=True, data="highway") if h not in bad]
-    H = G.edge_subgraph(keep)
-    comps = list(nx.strongly_connected_components(H))
-    if not comps:
+    if not keep:
         msg = f"No road is left after leaving out design.avoid_classes {sorted(bad)}."
         raise DesignError(msg)
-    big = max(comps, key=lambda c: (len(c), -min(c)))
-    out = H.subgraph(big).copy()
+    ends = np.unique(np.array([(u, v) for u, v, _ in keep], dtype=np.int64))
+    uv = np.searchsorted(ends, np.array([(u, v) for u, v, _ in keep], dtype=np.int64))
+    m = csr_matrix((np.ones(len(uv)), (uv[:, 0], uv[:, 1])), shape=(len(ends), len(ends)))
+    _, lab = connected_components(m, directed=True, connection="strong")
+    size = np.bincount(lab)
+    low = np.full(len(size), np.iinfo(np.int64).max)
+    np.minimum.at(low, lab, ends)
+    best = max(range(len(size)), key=lambda c: (int(size[c]), -int(low[c])))
+    big = set(ends[lab == best].tolist())
+    if 2 * len(big) < len(ends) or 2 * len(ends) < len(G):  # as before, in the sets' order
+        H = G.edge_subgraph(keep)
+        comps = list(nx.strongly_connected_components(H))
+        out = H.subgraph(max(comps, key=lambda c: (len(c), -min(c)))).copy()
+    else:
+        out = G.__class__()
+        out.graph.update(G.graph)
+        out.add_nodes_from((n, d.copy()) for n, d in G._node.items() if n in big)
+        out.add_edges_from(
+            (u, v, k, d.copy())
+            for u, nbrs in G._adj.items()
+            if u in big
+            for v, kd in nbrs.items()
+            if v in big
+            for k, d in kd.items()
+            if d.get("highway") not in bad
+        )
     log.info(
         "shuttle graph: %d of %d nodes, %d of %d edges (without %s)",
         out.number_of_nodes(),
@@ -947,7 +981,8 @@ def _join(
         got = attempt()
         if got is None or len(got[0][1]) < 2 or len(got[1][1]) < 2:
             continue
-        rep = _repeats(got[0][0]) + _repeats(got[1][0])
+        got = _untwin(got, max_gap_m)
+        rep = _repeats(got[0][0]) + _repeats(got[1][0]) + _twins(got)
         if best is None or rep < best[0]:
             best = (rep, got)
         if rep == 0:
@@ -965,6 +1000,51 @@ def _join(
         if best is None or rep < best[0]:
             best = (rep, got)
     return best[1]
+
+
+def _served_once(cands: list[Any], kept: Sequence[Any]) -> list[Any]:
+    """The candidates, those serving an anchor a kept stop of the direction serves already
+    turned into plain stops (one stop per anchor and direction)."""
+    served = {p.anchor for p in kept if p.anchor}
+    return [
+        dataclasses.replace(p, anchor=None, anchor_m=None) if p.anchor in served else p
+        for p in cands
+    ]
+
+
+def _untwin(got: Any, max_gap_m: float) -> Any:
+    """Of two consecutive stops of one name in a joined direction, drop the one that is neither
+    terminal nor the only stop of its anchor, where the gap left stays within ``max_gap_m``."""
+    out = []
+    for path, ps in got:
+        ps = list(ps)
+        i = 0
+        while i < len(ps) - 1:
+            a, b = ps[i], ps[i + 1]
+            if a.name_ko != b.name_ko:
+                i += 1
+                continue
+            for k, keep in ((i + 1, a), (i, b)):
+                drop = ps[k]
+                if drop.terminal or not 0 < k < len(ps) - 1:
+                    continue
+                if drop.anchor and drop.anchor != keep.anchor:
+                    continue
+                if ps[k + 1].dist_m - ps[k - 1].dist_m > max_gap_m:
+                    continue
+                del ps[k]
+                break
+            else:
+                i += 1
+        out.append((path, ps))
+    return tuple(out)
+
+
+def _twins(got: Any) -> int:
+    """Consecutive stops of one name in the two joined directions."""
+    return sum(
+        a.name_ko == b.name_ko for _, ps in got for a, b in zip(ps[:-1], ps[1:], strict=True)
+    )
 
 
 def _dist_to(ps: Any, node: int, G: nx.MultiDiGraph) -> float:
@@ -1087,7 +1167,7 @@ def _join_at_next(
     cands = [dataclasses.replace(pstops[-1], terminal=False)]
     # the next direction's stops before stop j stand on the way the previous one drives on
     cands += [_shift(p, plen, len(ppath) - 1, terminal=False) for p in nstops[:j]]
-    cands = [p for p in cands if stops_id(p) not in taken]
+    cands = _served_once([p for p in cands if stops_id(p) not in taken], [*keep, f])
     start = keep[-1].dist_m if keep else 0.0
     keep += _fill(start, cands, last.dist_m, max_gap_m)
     new_prev = (list(ppath) + list(npath[1 : i + 2]), [*keep, last])
@@ -1125,7 +1205,7 @@ def _join_at_prev(
     cands.append(dataclasses.replace(rest[0], terminal=False))
     rest = rest[1:]
     taken = {stops_id(p) for p in rest} | {stops_id(own)}
-    cands = [p for p in cands if stops_id(p) not in taken]
+    cands = _served_once([p for p in cands if stops_id(p) not in taken], [*rest, own])
     end = rest[0].dist_m if rest else (cands[-1].dist_m if cands else first.dist_m)
     if not rest and cands:  # the next direction's only other stop is its last
         rest = [dataclasses.replace(cands.pop(), terminal=True)]

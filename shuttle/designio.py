@@ -67,6 +67,7 @@ def design_to_json(design: Design) -> dict[str, Any]:
         "method": k.method,
         "kpis": {
             "objective": k.objective,
+            "versus_existing": k.versus_existing,
             "att_min": k.att_min,
             "d0": k.d0,
             "d1": k.d1,

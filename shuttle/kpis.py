@@ -47,6 +47,7 @@ def design_kpis(
     coverage: float,
     coverage_by_district: tuple[tuple[int, int, int], ...] = (),
     facts: dict[str, dict[str, Any]] | None = None,
+    versus_existing: bool = False,
 ) -> DesignKPIs:
     """Figures of a design.
 
@@ -103,6 +104,7 @@ def design_kpis(
     del stops
     att = evaluation.att_min
     return DesignKPIs(
+        versus_existing=versus_existing,
         method=method,
         objective=round(float(objective), 6),
         att_min=round(float(att), 3),

@@ -159,6 +159,7 @@ class DesignKPIs:
     in_vehicle_min: float = 0.0
     transfer_min: float = 0.0  # transfer penalties
     access_pct: float = 0.0  # % of demand with a stop within walking reach at both ends
+    versus_existing: bool = False  # designed for the gain over the existing network
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from . import areas, io
-from .config import DAY_TYPES, DISTRICTS, Scenario
+from .config import DAY_TYPES, DISTRICTS, PERIODS, Scenario
 from .errors import ShuttleError
 from .log import ProgressFn, step
 from .model import (
@@ -174,6 +174,7 @@ def make_plan(
     design: Design | None = None,
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
+    baseline: Any = None,
 ) -> Plan:
     """Run network, design, service plan and timetable; return the plan the writers take.
 
@@ -182,7 +183,9 @@ def make_plan(
     timetable with depots and deadheads, riders, loads and cost), and the passenger figures are
     evaluated for weekday peak and off-peak with the headways the timetable runs
     (:func:`shuttle.evaluate.period_figures`). Without a graph (a design given alone) the routes
-    run the policy headways, with no deadheads and no demand figures.
+    run the policy headways, with no deadheads and no demand figures. With
+    ``budget.compete_with_existing`` the existing lines (``baseline``, or :func:`try_baseline`'s)
+    join the service plan's assignment as the riders' alternative.
     """
     from . import operate, timetable
 
@@ -223,6 +226,7 @@ def make_plan(
         profile_source=source,
         districts=areas.district_polygons(scenario),
         calibration=_calibrate(scenario, dem),
+        background=_background(scenario, baseline, pts, cache_dir),
     )
     step(progress, "service plan", 2, 3)
     from . import evaluate
@@ -254,6 +258,26 @@ def make_plan(
         periods=periods,
         figures=op.figures,
     )
+
+
+def _background(
+    scenario: Scenario,
+    baseline: Any,
+    points: Sequence[tuple[float, float]],
+    cache_dir: str | Path | None,
+) -> dict[str, list[Any]] | None:
+    """The existing lines of every period near ``points`` (``budget.compete_with_existing``)."""
+    if not scenario.budget.compete_with_existing:
+        return None
+    from . import existing
+
+    base = baseline
+    if base is None or isinstance(base, str):
+        base, why = try_baseline(scenario, cache_dir=cache_dir)
+        if base is None:
+            log.warning("riders without the existing lines as alternative: %s", why)
+            return None
+    return {p: existing.existing_lines(base, scenario, p, points) for p in PERIODS}
 
 
 def _calendar(scenario: Scenario):  # noqa: ANN202
@@ -449,7 +473,7 @@ def run_plan(
 
     G = build_network(scenario, cache_dir=cache_dir, progress=progress)
     base: Any = None
-    if existing or scenario.design.versus_existing:
+    if existing or scenario.design.versus_existing or scenario.budget.compete_with_existing:
         base, why = try_baseline(scenario, cache_dir=cache_dir, progress=progress)
         if base is None:
             log.warning("no existing network: %s", why)
@@ -458,11 +482,11 @@ def run_plan(
     design = make_design(
         scenario, G, progress=progress, baseline=None if isinstance(base, str) else base
     )
-    plan = make_plan(scenario, G, design=design)
+    plan = make_plan(scenario, G, design=design, baseline=base)
     rows: Sequence[Any] = ()
     if curve is not None and scenario.budget.curve_fleets:
         # keep the lambda's make_plan arguments those of the plan's make_plan call above
-        rows = curve(scenario, lambda s: make_plan(s, G, design=design), plan)
+        rows = curve(scenario, lambda s: make_plan(s, G, design=design, baseline=base), plan)
     if existing:
         plan = make_existing(
             plan, G, design, cache_dir=cache_dir, progress=progress, baseline=base

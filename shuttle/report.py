@@ -92,6 +92,20 @@ def _anchor_stops(plan: Plan) -> list[dict[str, Any]]:
         for s in plan.stops
         if s.anchor
     ]
+    served = {r["anchor_ko"] for r in rows}
+    rows += [  # an anchor no stop serves is listed too, without stop and distance
+        {
+            "anchor_ko": p.name_ko,
+            "anchor_en": p.name_en,
+            "stop_id": "",
+            "stop_ko": "",
+            "stop_en": "",
+            "ars": None,
+            "distance_m": None,
+        }
+        for p in plan.places
+        if p.name_ko not in served
+    ]
     return sorted(rows, key=lambda r: (order.get(r["anchor_ko"], len(order)), r["stop_id"]))
 
 
@@ -199,6 +213,8 @@ def report_data(plan: Plan, curve: Sequence[Any] = ()) -> dict[str, Any]:
         "kpis": {
             "method": k.method,
             "objective": k.objective,
+            "versus_existing": k.versus_existing,
+            "duplicate_weight": sc.design.duplicate_weight,
             "att_min": k.att_min,
             "walk_min": k.walk_min,
             "wait_min": k.wait_min,
@@ -382,7 +398,19 @@ def _plan_section(d: dict[str, Any]) -> str:
         f"<small>({_e(sc['name'])})</small></h2>",
         f"<p>{_bi('운행 기간', 'Service period')}: {_e(sc['start_date'])} – {_e(sc['end_date'])}; "
         f"{_bi('도로망 자료', 'road data')}: {_e(sc['data_date'])}; "
-        f"{_bi('설계 방법', 'design method')}: {_e(k['method'])}</p>",
+        f"{_bi('설계 방법', 'design method')}: {_e(k['method'])}; "
+        f"{_bi('설계 목표', 'design objective')}: "
+        + (
+            _bi(
+                "기존 버스·지하철망 대비 통행시간 단축",
+                "time saved over the existing bus and metro network",
+            )
+            + f" ({_bi('기존 빈번 노선 중복 가중치', 'weight against repeating frequent lines')}"
+            f" {_num(k['duplicate_weight'], 1)})"
+            if k.get("versus_existing")
+            else _bi("셔틀 단독 통행시간", "travel time on the shuttle alone")
+        )
+        + "</p>",
         f"<h3>{_bi('노선망 지표', 'Network figures')}</h3>",
         _table(
             [_bi("지표", "Figure"), _bi("값", "Value")],
@@ -519,8 +547,8 @@ def _plan_section(d: dict[str, Any]) -> str:
         arows = [
             [
                 _bi(a["anchor_ko"], a["anchor_en"]),
-                _bi(a["stop_ko"], a["stop_en"]),
-                _e(a["ars"]) if a["ars"] else _bi("신설", "new"),
+                _bi(a["stop_ko"], a["stop_en"]) if a["stop_id"] else _bi("없음", "not served"),
+                _e(a["ars"]) if a["ars"] else _bi("신설", "new") if a["stop_id"] else "–",
                 _num(a["distance_m"], 0),
             ]
             for a in d["anchor_stops"]

@@ -74,6 +74,11 @@ _L = {
         "첨두/비첨두/저녁",
         "peak/off-peak/evening",
     ),
+    "competition": (
+        "기존 버스·지하철과 함께 배정한 이용자; 기존 노선만 이용하는 통행",
+        "riders assigned with the existing buses and metro as competition; trips riding only "
+        "the existing lines",
+    ),
     "curve": (
         "같은 설계 노선을 차량 예산마다 다시 계획한 결과 (shuttle sweep --set budget.fleet=...)",
         "the same designed routes planned again at each fleet budget, as shuttle sweep "
@@ -149,6 +154,8 @@ def figures_data(plan: Plan) -> dict[str, Any]:
                     "riders": r.riders,
                     "boardings": r.boardings,
                     "peak_hour_riders": r.peak_hour_riders,
+                    # trips riding only the existing lines (0 when the shuttle was assigned alone)
+                    "existing_only": sum(p.existing_only for p in r.periods),
                 }
                 for r in f.ridership
             ],
@@ -319,6 +326,12 @@ def figures_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, str
             "riders",
         )
     )
+    other = next((x.get("existing_only", 0.0) for x in r["by_day"] if x["day"] == "weekday"), 0.0)
+    if other > 0:
+        out.append(
+            f"<p>{_bi(*_L['competition'])}: {_n(other)} "
+            f"{_bi('통행/평일', 'trips per weekday')}.</p>"
+        )
     out.append(
         f"<p>{_bi('통행 발생률', 'Trip rate')} {_e(r['trip_rate'])} "
         f"({_bi('가정', 'an assumption')}): {_bi('절반이면', 'halved')} "

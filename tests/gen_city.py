@@ -36,7 +36,8 @@ CENTRES = (
 )
 #: Road classes a generated street may have (as the tile source names them).
 CLASSES = ("primary", "secondary", "tertiary", "minor")
-HEADWAYS_MIN = (5, 6, 10, 12, 15, 20, 30, 60)
+#: Policy headways drawn (minutes); a spare bus of the budget may narrow them further.
+HEADWAYS_MIN = (10, 12, 15, 20, 30, 60)
 M_PER_DEG_LAT = 111_195.0
 
 
@@ -302,7 +303,7 @@ def cities(draw: st.DrawFn) -> City:
     anchors = tuple(draw(st.lists(anchor, max_size=3, unique_by=lambda t: t[0])))
     day = st.tuples(
         st.integers(5, 9).map(lambda h: f"{h:02d}:00"),
-        st.integers(10, 25).map(lambda h: f"{h:02d}:30"),
+        st.integers(10, 20).map(lambda h: f"{h:02d}:30"),  # short days: small feeds
         st.tuples(*[st.sampled_from(HEADWAYS_MIN)] * 3),
     )
     days = tuple((d, *draw(day)) for d in ("weekday", "saturday", "sunday"))
@@ -336,6 +337,6 @@ def cities(draw: st.DrawFn) -> City:
         max_turn_deg=float(draw(st.sampled_from([150, 170, 120]))),
         days=days,
         inter_district_only=not draw(st.integers(0, 3)),
-        fleet=draw(st.none() | st.integers(1, 30)),
+        fleet=draw(st.none() | st.integers(1, 12)),
         profile=profile,
     )

@@ -22,6 +22,8 @@ The examples database stays out of the repository (``database=None``; ``.hypothe
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import io
 import math
 import tempfile
@@ -34,15 +36,18 @@ import pytest
 from click.testing import CliRunner
 from feedcheck import assert_feed_clean
 from gen_city import City, cities
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 
 from shuttle import geo, gtfs
 from shuttle.cli import main
 
 #: Generated examples per run; each runs a whole plan (2-15 s on a busy 2-core machine).
 MAX_EXAMPLES = 12
-#: A stop lies this close to its trip's shape (metres).
+#: A stop lies this close to its trip's shape (metres): the published position of a real stop
+#: is pulled to 15 m of its road (shuttle.stops.MAX_STOP_OFFSET_M, in EPSG:5179 metres) ...
 STOP_SHAPE_M = 15.0
+#: ... and both files round to 1e-6 degrees (about 0.1 m each), measured here on another plane.
+ROUNDING_M = 0.25
 #: Shape segments shorter than this are left out of the turn check (rounding noise, metres).
 MIN_SEGMENT_M = 1.0
 #: Slack on the turn limit for coordinates rounded to 1e-6 degrees (degrees).
@@ -135,7 +140,7 @@ def _check_feed(city: City, scen: dict, root: Path) -> None:
     pairs = {(trips[t]["shape_id"], s) for t, rows in times.items() for _, s, _, _ in rows}
     for shape_id, stop_id in sorted(pairs):
         off = _offset_m(*stops[stop_id], line[shape_id])
-        assert off <= STOP_SHAPE_M, (shape_id, stop_id, round(off, 1))
+        assert off <= STOP_SHAPE_M + ROUNDING_M, (shape_id, stop_id, round(off, 1))
 
     # no turn above the limit along any shape
     limit = scen["design"]["max_turn_deg"]
@@ -178,8 +183,58 @@ def _check_feed(city: City, scen: dict, root: Path) -> None:
         d = min(geo.haversine_m(a["lat"], a["lon"], s["lat"], s["lon"]) for s in mine)
         assert d <= catch, (a["name"], round(d))
 
-    # the canonical rules
-    assert_feed_clean(gtfs.validate_feed(feed), feed)
+    # the canonical rules, one warning aside when the calendar explains it
+    summary = gtfs.validate_feed(feed)
+    if any(n.code == NEXT7 for n in summary.notices):
+        assert _next7_expected(feed), "the busiest dates start in the first week"
+        summary = dataclasses.replace(
+            summary, notices=tuple(n for n in summary.notices if n.code != NEXT7)
+        )
+    assert_feed_clean(summary, feed)
+
+
+#: gtfs-validator's warning that the dates running most trips do not cover the first week of the
+#: feed: MobilityData's heuristic, not an error of ours. It fires when a day type other than the
+#: weekday runs far more trips (drawn headways such as 60 min on weekdays, 5 min on Saturdays).
+NEXT7 = "trip_coverage_not_active_for_next7_days"
+#: A date with at least this share of the busiest date's trips counts as "majority service"
+#: (MobilityData's computeMajorityServiceCoverage).
+MAJORITY = 0.75
+
+
+def _day(yyyymmdd: str) -> dt.date:
+    return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+
+
+def _next7_expected(feed: Path) -> bool:
+    """Whether the majority-service window misses the feed's first seven days (from the files)."""
+    with zipfile.ZipFile(feed) as zf:
+        cal = _table(zf, "calendar.txt")
+        extra = _table(zf, "calendar_dates.txt")
+        trips = _table(zf, "trips.txt")
+        info = _table(zf, "feed_info.txt")[0]
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    active: dict[str, set[dt.date]] = defaultdict(set)
+    for c in cal:
+        d = _day(c["start_date"])
+        while d <= _day(c["end_date"]):
+            if c[names[d.weekday()]] == "1":
+                active[c["service_id"]].add(d)
+            d += dt.timedelta(days=1)
+    for e in extra:
+        op = set.add if e["exception_type"] == "1" else set.discard
+        op(active[e["service_id"]], _day(e["date"]))
+    per_service: dict[str, int] = defaultdict(int)
+    for t in trips:
+        per_service[t["service_id"]] += 1
+    count: dict[dt.date, int] = defaultdict(int)
+    for sid, dates in active.items():
+        for d in dates:
+            count[d] += per_service[sid]
+    top = max(count.values())
+    major = sorted(d for d, n in count.items() if n >= MAJORITY * top)
+    start = _day(info["feed_start_date"])
+    return major[0] > start or major[-1] < start + dt.timedelta(days=7)
 
 
 def _json(path: Path) -> dict:
@@ -203,6 +258,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     deadline=None,
     database=None,
     derandomize=True,
+    phases=(Phase.explicit, Phase.generate),  # no shrinking: a shrink step is a whole plan
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(city=cities())

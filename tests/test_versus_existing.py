@@ -152,3 +152,42 @@ def test_frequent_share_counts_same_way_service_of_six_buses_an_hour() -> None:
     assert frequent_shares([path_east], every15)[0] == pytest.approx(0.0)
     two = [_existing(15.0, -500, 3000), _existing(15.0, -400, 2500)]
     assert frequent_shares([path_east], two)[0] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# the scenario switches
+
+
+def _nw3_with(tmp_path, old: str, new: str):  # noqa: ANN001, ANN202
+    from importlib.resources import files
+
+    from shuttle.config import load_scenario
+
+    text = (files("shuttle") / "scenarios" / "nw3.toml").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    p = tmp_path / "s.toml"
+    p.write_text(text.replace(old, new), encoding="utf-8")
+    return load_scenario(p)
+
+
+def test_nw3_designs_against_the_existing_network_and_plans_riders_alone() -> None:
+    from shuttle.config import load_scenario
+
+    sc = load_scenario("nw3")
+    assert sc.design.versus_existing is True
+    assert sc.design.duplicate_weight == 1.0
+    assert sc.budget.compete_with_existing is False
+
+
+def test_the_switches_take_true_false_only(tmp_path) -> None:  # noqa: ANN001
+    from shuttle.errors import ConfigError
+
+    fleet = "fleet = 30 "
+    sc = _nw3_with(tmp_path, fleet, "compete_with_existing = true\n" + fleet)
+    assert sc.budget.compete_with_existing is True
+    with pytest.raises(ConfigError, match="compete_with_existing"):
+        _nw3_with(tmp_path, fleet, 'compete_with_existing = "yes"\n' + fleet)
+    with pytest.raises(ConfigError, match="duplicate_weight"):
+        _nw3_with(tmp_path, "duplicate_weight = 1.0", "duplicate_weight = -1.0")
+    with pytest.raises(ConfigError, match="versus_existing"):
+        _nw3_with(tmp_path, "versus_existing = true", "versus_existing = 1")
