@@ -963,7 +963,7 @@ def _join(
 
     def on_loop(f: Any) -> Any:
         side = 0 if any(f is p for p in loop_next) else 1
-        return _join_at_stop(G, rm, prev, nxt, f, side, max_gap_m)
+        return _join_at_stop(G, rm, prev, nxt, f, side, max_gap_m, crowded)
 
     def is_crowded(kind: int, j: int) -> bool:
         q = (nxt[1] if kind == 0 else prev[1])[j]
@@ -981,7 +981,9 @@ def _join(
         got = attempt()
         if got is None or len(got[0][1]) < 2 or len(got[1][1]) < 2:
             continue
-        got = _untwin(got, max_gap_m)
+        got = tuple(
+            (path, _clear_ends(ps, crowded, max_gap_m)) for path, ps in _untwin(got, max_gap_m)
+        )
         rep = _repeats(got[0][0]) + _repeats(got[1][0]) + _twins(got)
         if best is None or rep < best[0]:
             best = (rep, got)
@@ -1060,11 +1062,15 @@ def _join_at_stop(
     f: Any,
     side: int,
     max_gap_m: float,
+    crowded: Callable[[Any], bool] | None = None,
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]] | None:
     """Join at a loop stop ``f`` that is not among the placed stops: on the next direction's
     start (``side`` 0) or the previous one's end (1). Placed stops within
     :data:`SPLIT_STOP_GAP_M` of it are dropped (not anchors); None if a direction keeps < 2."""
     fid = stops_id(f)
+    same = [p for p in (*prev[1], *nxt[1]) if stops_id(p) == fid and p.anchor]
+    if same:  # the loop's stop is a placed one: it keeps serving its anchor
+        f = dataclasses.replace(f, anchor=same[0].anchor, anchor_m=same[0].anchor_m)
     if side == 0:
         own = [p for p in nxt[1] if stops_id(p) != fid]
         keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
@@ -1073,7 +1079,8 @@ def _join_at_stop(
         j = sum(p.dist_m < f.dist_m for p in keep)
         if len(keep) - j < 1:
             return None
-        got = _join_at_next(G, rm, prev, (nxt[0], [*keep[:j], f, *keep[j:]]), j, max_gap_m)
+        ps, j = _clear_beside([*keep[:j], f, *keep[j:]], j, crowded, max_gap_m)
+        got = _join_at_next(G, rm, prev, (nxt[0], ps), j, max_gap_m)
     else:
         own = [p for p in prev[1] if stops_id(p) != fid]
         keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
@@ -1082,10 +1089,40 @@ def _join_at_stop(
         j = sum(p.dist_m <= f.dist_m for p in keep)
         if j < 1:
             return None
-        got = _join_at_prev(G, rm, (prev[0], [*keep[:j], f, *keep[j:]]), nxt, j, max_gap_m)
+        ps, j = _clear_beside([*keep[:j], f, *keep[j:]], j, crowded, max_gap_m)
+        got = _join_at_prev(G, rm, (prev[0], ps), nxt, j, max_gap_m)
     if len(got[0][1]) < 2 or len(got[1][1]) < 2:
         return None
     return got
+
+
+def _clear_beside(
+    ps: list[Any], k: int, crowded: Callable[[Any], bool] | None, max_gap_m: float
+) -> tuple[list[Any], int]:
+    """Drop the new stops next to stop ``k`` that stand within ``stops.real_stop_snap_m`` of a
+    bus stop (``crowded``; not anchors or terminals) where the gap left stays within
+    ``max_gap_m``; return the stops and the new index of stop ``k``."""
+    if crowded is None:
+        return ps, k
+    k = k % len(ps)
+    for n in (k + 1, k - 1):
+        if not 0 < n < len(ps) - 1:
+            continue
+        q = ps[n]
+        if q.ars or q.anchor or q.terminal or not crowded(q):
+            continue
+        if ps[n + 1].dist_m - ps[n - 1].dist_m <= max_gap_m:
+            del ps[n]
+            k -= n < k
+    return ps, k
+
+
+def _clear_ends(
+    ps: Sequence[Any], crowded: Callable[[Any], bool] | None, max_gap_m: float
+) -> list[Any]:
+    """:func:`_clear_beside` both terminal stops of a direction."""
+    out, _ = _clear_beside(list(ps), 0, crowded, max_gap_m)
+    return _clear_beside(out, len(out) - 1, crowded, max_gap_m)[0]
 
 
 def _split_stop(G: nx.MultiDiGraph, rm: paths.RoadMatrix, path: Sequence[int]) -> Any:

@@ -4,7 +4,9 @@ The anchors (which must be served) and the demand zones are snapped to *turnable
 of the bus-road graph (a bus arriving from any side can turn round there within
 :data:`TURNAROUND_LIMIT_S`, see :meth:`shuttle.router.TurnRouter.turnaround_s`), zones merge into
 nearby key nodes, and key nodes are linked when no third one lies in between. See
-:mod:`shuttle.design` for the whole designer.
+:mod:`shuttle.design` for the whole designer. An anchor with no turnable intersection within
+:data:`ANCHOR_REACH_M` (the reach of an anchor stop from a route's path; where dual carriageways
+meet, as in central Seoul, the nearest can be 500 m away) takes the nearest road node instead.
 
 Coverage of zones as an objective (``design.max_key_nodes``)
 -------------------------------------------------------------
@@ -42,6 +44,7 @@ from .model import Place
 from .router import TurnRouter
 
 __all__ = [
+    "ANCHOR_REACH_M",
     "ANCHOR_SNAP_M",
     "BUS_ROAD_CLASSES",
     "MERGE_RADII_M",
@@ -63,6 +66,11 @@ log = logging.getLogger(__name__)
 OFF_NETWORK_M = 500.0
 #: Anchors snap to a bus-road intersection within this distance, else to any intersection.
 ANCHOR_SNAP_M = 400.0
+#: Farthest a route serves an anchor from its path (``anchor_reach_m`` of
+#: :func:`shuttle.stops.place_stops`): an anchor whose turnable key node would lie farther
+#: takes the nearest node of the (strongly connected) graph instead, where a route passes it
+#: or ends on a longer turnaround loop.
+ANCHOR_REACH_M = 300.0
 #: Zone centroids snap to a bus-road intersection within this distance, else to any.
 ZONE_SNAP_M = 700.0
 #: A zone whose snapped node is this close to an earlier key node joins it (metres).
@@ -241,6 +249,19 @@ def key_network(
             )
             raise DesignError(msg)
         node = snap.snap(xy, ANCHOR_SNAP_M)
+        d_key = float(np.hypot(*(node_xy(G, [node])[0] - xy)))
+        if d_key > ANCHOR_REACH_M:  # no turnable node in reach: the nearest road node
+            alt, d_alt = snap.nearest_any(xy)
+            if d_alt < d_key:
+                log.info(
+                    "anchor %r: no turnable intersection within %.0f m (nearest %.0f m); its key "
+                    "node is the road node %.0f m away",
+                    p.name_ko,
+                    ANCHOR_REACH_M,
+                    d_key,
+                    d_alt,
+                )
+                node = alt
         if node in key_nodes:
             k = key_nodes.index(node)
         else:

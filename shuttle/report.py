@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 from collections import defaultdict
@@ -721,6 +722,19 @@ def _html(datas: Sequence[dict[str, Any]]) -> str:
 # files
 
 
+def _first_non_finite(x: Any, where: str = "") -> tuple[str, float]:
+    """The dotted path and value of the first NaN or infinite number in a JSON-like value."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return where or "(top)", x
+    seq = isinstance(x, list | tuple)
+    items = x.items() if isinstance(x, dict) else enumerate(x) if seq else ()
+    for k, v in items:
+        got = _first_non_finite(v, f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}")
+        if got[0]:
+            return got
+    return "", 0.0
+
+
 def write_report(
     plans: Sequence[Plan],
     out_dir: str | os.PathLike[str],
@@ -773,7 +787,8 @@ def write_report(
     try:
         js_text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False)
     except ValueError as e:
-        msg = f"Report {basename!r}: a figure is not a finite number ({e})."
+        where, value = _first_non_finite(doc)
+        msg = f"Report {basename!r}: the figure {where} is {value} (not a finite number)."
         raise ExportError(msg) from e
     js = atomic_write_text(out / f"{basename}.report.json", js_text + "\n")
     page = atomic_write_text(out / f"{basename}.report.html", page_text)
