@@ -16,7 +16,9 @@ inside another stage counts in the outer one): ``network`` (:func:`pipeline.buil
 ``baseline`` (the existing network: routes read and placed on the all-Seoul graph,
 :func:`pipeline.try_baseline`), ``design`` (:func:`pipeline.make_design`), ``service plan``
 (:func:`pipeline.make_plan`: budget, timetable, deadheads, riders, period figures),
-``existing network`` (:func:`pipeline.make_existing`: the before/after assignment) and
+``budget curve`` (the scenario's ``budget.curve_fleets``, planned again at each fleet, as
+``shuttle plan`` does), ``existing network`` (:func:`pipeline.make_existing`: the before/after
+assignment) and
 ``writers`` (GTFS, design JSON, map, report, index). ``other`` is the rest of the run (imports,
 scenario loading). Memory: ``peak MB`` is the largest resident set size seen during the stage
 (sampled every 20 ms from /proc/self/statm), ``rss MB`` the process's peak so far at the
@@ -26,6 +28,7 @@ stage's end (``resource.getrusage``); the whole run's peak is the last row's ``r
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -38,7 +41,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-STAGES = ("network", "baseline", "design", "service plan", "existing network", "writers")
+STAGES = (
+    "network",
+    "baseline",
+    "design",
+    "service plan",
+    "budget curve",
+    "existing network",
+    "writers",
+)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -109,12 +120,18 @@ def _child(scenario_name: str, cache: str, out: str) -> dict[str, Any]:
                       (report, "write_report")):  # fmt: skip
         setattr(mod, name, m.wrap("writers", getattr(mod, name)))
     scenario = load_scenario(scenario_name)
+    kw: dict[str, Any] = {}
+    if "curve" in inspect.signature(pipeline.run_plan).parameters:  # as `shuttle plan` does
+        from shuttle import sweep
+
+        kw["curve"] = m.wrap("budget curve", sweep.budget_curve)
     pipeline.run_plan(
         scenario,
         gtfs_dir=Path(out) / "gtfs",
         maps_dir=Path(out) / "maps",
         cache_dir=cache,
         existing=True,
+        **kw,
     )
     m.close()
     total = time.perf_counter() - t_start
@@ -128,10 +145,10 @@ def _run(scenario: str, mode: str, cache: str, out: str) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", scenario, "--cache", cache, "--out", out]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if p.returncode != 0:
+    if p.returncode != 0:  # report it in the table and go on with the other runs
         sys.stderr.write(p.stderr[-4000:])
-        msg = f"{scenario} ({mode}) failed with exit code {p.returncode}"
-        raise SystemExit(msg)
+        last = (p.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": last[:200], "wall_s": time.perf_counter() - t0}
     res = json.loads(p.stdout.strip().splitlines()[-1])
     res["wall_s"] = time.perf_counter() - t0
     return res
@@ -143,6 +160,10 @@ def _table(results: list[tuple[str, str, dict[str, Any]]]) -> str:
         "|---|---|---|---:|---:|---:|",
     ]
     for scen, mode, res in results:
+        if "error" in res:
+            lines.append(f"| {scen} | {mode} | failed after {res['wall_s']:.0f} s: "
+                         f"{res['error']} | | | |")  # fmt: skip
+            continue
         for stage, r in res["stages"].items():
             peak = f"{r['peak_mb']:.0f}" if r["peak_mb"] else ""
             lines.append(
@@ -174,8 +195,9 @@ def main() -> None:
             for mode in a.modes:
                 res = _run(scen, mode, cache, str(Path(out) / scen))
                 results.append((scen, mode, res))
-                print(f"{scen} {mode}: {res['total_s']:.1f} s, peak {res['peak_mb']:.0f} MB",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                done = res.get("error") or f"{res['total_s']:.1f} s, peak {res['peak_mb']:.0f} MB"
+                print(f"{scen} {mode}: {done}", file=sys.stderr, flush=True)
+                print(_table([(scen, mode, res)]), file=sys.stderr, flush=True)
     print(_table(results))
 
 

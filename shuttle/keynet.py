@@ -4,9 +4,11 @@ The anchors (which must be served) and the demand zones are snapped to *turnable
 of the bus-road graph (a bus arriving from any side can turn round there within
 :data:`TURNAROUND_LIMIT_S`, see :meth:`shuttle.router.TurnRouter.turnaround_s`), zones merge into
 nearby key nodes, and key nodes are linked when no third one lies in between. See
-:mod:`shuttle.design` for the whole designer. An anchor with no turnable intersection within
-:data:`ANCHOR_REACH_M` (the reach of an anchor stop from a route's path; where dual carriageways
-meet, as in central Seoul, the nearest can be 500 m away) takes the nearest road node instead.
+:mod:`shuttle.design` for the whole designer. With ``design.max_key_nodes`` (big areas), an
+anchor with no turnable intersection within :data:`ANCHOR_REACH_M` (where dual carriageways meet,
+as in central Seoul, the nearest can be 500 m away) takes the nearest road node instead, so that
+the route through it passes its stop; without the cap (nw3) the anchors keep turnable key
+nodes, as before.
 
 Coverage of zones as an objective (``design.max_key_nodes``)
 -------------------------------------------------------------
@@ -66,11 +68,12 @@ log = logging.getLogger(__name__)
 OFF_NETWORK_M = 500.0
 #: Anchors snap to a bus-road intersection within this distance, else to any intersection.
 ANCHOR_SNAP_M = 400.0
-#: Farthest a route serves an anchor from its path (``anchor_reach_m`` of
-#: :func:`shuttle.stops.place_stops`): an anchor whose turnable key node would lie farther
-#: takes the nearest node of the (strongly connected) graph instead, where a route passes it
-#: or ends on a longer turnaround loop.
-ANCHOR_REACH_M = 300.0
+#: With ``design.max_key_nodes``, an anchor whose turnable key node lies farther than this takes
+#: the nearest node of the (strongly connected) graph instead, where a route passes it or ends on
+#: a longer turnaround loop: a route passes its key nodes within ``VIA_RADIUS_M`` (200 m) and
+#: serves an anchor within ``anchor_reach_m`` (300 m, :func:`shuttle.stops.place_stops`) of its
+#: path, so a key node farther than 300 - 200 m may leave the anchor without a stop.
+ANCHOR_REACH_M = 100.0
 #: Zone centroids snap to a bus-road intersection within this distance, else to any.
 ZONE_SNAP_M = 700.0
 #: A zone whose snapped node is this close to an earlier key node joins it (metres).
@@ -250,7 +253,7 @@ def key_network(
             raise DesignError(msg)
         node = snap.snap(xy, ANCHOR_SNAP_M)
         d_key = float(np.hypot(*(node_xy(G, [node])[0] - xy)))
-        if d_key > ANCHOR_REACH_M:  # no turnable node in reach: the nearest road node
+        if scenario.design.max_key_nodes and d_key > ANCHOR_REACH_M:  # the nearest road node
             alt, d_alt = snap.nearest_any(xy)
             if d_alt < d_key:
                 log.info(

@@ -226,6 +226,12 @@ def _filter_edges(
     sizes = np.bincount(label[used], minlength=int(label.max()) + 1)
     big = int(np.argmax(sizes))
     masks.append(m & (label[e.u] == big) & (label[e.v] == big))
+    if not masks[-1].any():  # e.g. one-way streets only, none leading back
+        msg = (
+            f"{where}: no roads of classes {', '.join(net.classes)} in the study area lead "
+            "back to where they start (no strongly connected part); check the one-way streets."
+        )
+        raise GraphError(msg)
     dropped = []
     reasons = ("class", "clip", "component")
     for reason, before, after in zip(reasons, masks[:-1], masks[1:], strict=True):
@@ -758,7 +764,8 @@ def load_graph(
     DataError
         If a source file or tile is missing or corrupt, or the tiles do not cover the districts.
     GraphError
-        If no road of the chosen classes lies in the study area.
+        If no road of the chosen classes lies in the study area, or none of them leads back to
+        where it starts (one-way streets only: no strongly connected part).
     """
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     cpath = cache_path(scenario, root) if use_cache else None

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ import shapely
 
 from . import areas, io
 from .config import DAY_TYPES, DISTRICTS, PERIODS, Scenario
-from .errors import ShuttleError
+from .errors import DesignError, ShuttleError
 from .log import ProgressFn, step
 from .model import (
     Area,
@@ -236,6 +237,13 @@ def make_plan(
     )
     step(progress, "service plan", 3, 3)
     kpis = _plan_kpis(op.kpis, op.timetable, periods)
+    if not math.isfinite(kpis.att_min):  # a service nobody can use is no plan
+        msg = (
+            f"No modelled trip of {scenario.source_file or scenario.name} can use the "
+            f"{len(op.routes)} route(s) planned: every trip's origin or destination lies beyond "
+            "walking reach of their stops; add anchors or routes, or check [demand]."
+        )
+        raise DesignError(msg)
     catchment = design.catchment
     if len(op.stops) != len(design.stops):  # the budget dropped routes: cover what runs
         from . import stops as stops_mod

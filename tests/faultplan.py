@@ -35,6 +35,7 @@ def patches(tag: str) -> list[tuple[Any, str, Callable[..., Any]]]:
         (cli.Ctx, "scenario", scenario),
         (pipeline, "build_network", lambda *a, **k: None),
         (pipeline, "make_design", lambda *a, **k: toy_design()),
+        (pipeline, "try_baseline", lambda *a, **k: (None, "a toy run has no existing network")),
     ]
 
 

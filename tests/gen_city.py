@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from shuttle import geo
 
 #: Centres of the generated cities (lat, lon) in the nw3 districts; the distance to the edge of
-#: the district union was measured on the boundary file. A larger city (up to 3.6 km across)
+#: the district union was measured on the boundary file. A larger city (up to 3 km across)
 #: is clipped by the network build to the districts + 500 m.
 CENTRES = (
     (37.5943, 126.9302),  # on the Eunpyeong/Seodaemun border (Hongje), 2.0 km from the edge
@@ -215,6 +215,11 @@ class City:
 _STEPS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
+def _one_way(draw: st.DrawFn, share: float) -> bool:
+    """One-way with probability ``share`` (an integer draw: hypothesis favours 0.0 in floats)."""
+    return draw(st.integers(0, 9)) >= 10 - round(share * 10)
+
+
 def _grid_streets(draw: st.DrawFn, classes: list[str], one_way_share: float) -> list[Street]:
     """A grid whose lines (rows, columns) each have one class, name and one-way direction."""
     # hypothesis starts from the first value of each choice: the likeliest to plan comes first
@@ -223,7 +228,7 @@ def _grid_streets(draw: st.DrawFn, classes: list[str], one_way_share: float) -> 
     lines = {}
     for axis, count in (("x", ny_), ("y", nx_)):  # rows run along x, columns along y
         for k in range(count):
-            one_way = draw(st.floats(0, 1)) < one_way_share
+            one_way = _one_way(draw, one_way_share)
             # minor lines are the exception when a bus class is allowed (as in a real city)
             main = [c for c in classes if c != "minor"] or classes
             lines[axis, k] = (
@@ -257,7 +262,7 @@ def _tree_streets(draw: st.DrawFn, classes: list[str], one_way_share: float) -> 
             b=b,
             highway=draw(st.sampled_from(classes)),
             name=f"합성로{k % 7 + 1}길" if draw(st.booleans()) else "",
-            oneway=draw(st.sampled_from([1, -1])) if draw(st.floats(0, 1)) < one_way_share else 0,
+            oneway=draw(st.sampled_from([1, -1])) if _one_way(draw, one_way_share) else 0,
             split=draw(st.booleans()),
         )
         for k, (a, b) in enumerate(edges)

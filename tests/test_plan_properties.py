@@ -15,8 +15,11 @@ service plan, timetable, GTFS, map and report). Whatever is generated, either
 - the run exits 1 with the project's own error (one ``Error:`` line, no traceback) and writes
   no output file.
 
-The examples database stays out of the repository (``database=None``; ``.hypothesis/`` is in
-.gitignore too) and the run is derandomized, so CI sees the same examples every time.
+Besides the generated cities, one hand-made city that plans (:func:`gen_city.sample_city`) runs
+every time, so the invariants of a written plan are checked in every run. The examples database
+stays out of the repository (``database=None``; ``.hypothesis/`` is in .gitignore too), the run
+is derandomized (CI sees the same examples every time) and does not shrink (each step would be a
+whole plan; the failing city is printed as it was generated).
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from feedcheck import assert_feed_clean
-from gen_city import City, cities, sample_city
+from gen_city import City, Street, cities, sample_city
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 
-from shuttle import geo, gtfs
+from shuttle import geo, gtfs, network, report
 from shuttle.cli import main
+from shuttle.config import load_scenario
+from shuttle.errors import GraphError
 
 #: Generated examples per run (besides the explicit one): a failing run takes 2-4 s, a written
 #: plan 10-25 s (most of it gtfs-validator). $SHUTTLE_PLAN_EXAMPLES runs more.
@@ -295,3 +300,26 @@ def test_generated_city_plans_or_fails_cleanly(city: City, scratch: Path) -> Non
             assert "Traceback" not in r.output
             assert written == [], written
             event(f"error: {errors[0].replace(str(root), '<dir>')[7:60]}")
+
+
+def test_report_error_names_the_figure() -> None:
+    """A plan that serves no trip has an infinite mean travel time (found by the run above):
+    the report refuses it with the figure's place in the JSON, not only the encoder's words."""
+    doc = {"plans": [{"kpis": {"coverage": 0.1, "att_min": math.inf}, "x": [1.0, math.nan]}]}
+    assert report._first_non_finite(doc) == (".plans[0].kpis.att_min", math.inf)
+    where, value = report._first_non_finite({"a": (2.0, {"b": math.nan})})
+    assert where == ".a[1].b"
+    assert math.isnan(value)
+    assert report._first_non_finite({"a": [1.0, 2]}) == ("", 0.0)
+
+
+def test_one_way_streets_only_is_a_graph_error(tmp_path: Path) -> None:
+    """A city whose streets are all one-way and lead nowhere back (found by the run above) has
+    no strongly connected part: the build says so instead of returning an empty graph."""
+    city = sample_city()
+    # a comb: one eastbound street and northbound side streets, every one of them one-way
+    streets = [Street((i, 0), (i + 1, 0), "primary", "", 1, False) for i in range(4)]
+    streets += [Street((i, 0), (i, 1), "secondary", "", 1, True) for i in range(5)]
+    scen = load_scenario(dataclasses.replace(city, streets=tuple(streets)).write(tmp_path))
+    with pytest.raises(GraphError, match="lead back to where they start"):
+        network.load_graph(scen, cache_dir=tmp_path / "cache")

@@ -182,3 +182,26 @@ def test_cap_not_hit_keeps_the_uncapped_network(scenario: Scenario) -> None:
     assert a.zone_key == b.zone_key
     assert np.array_equal(a.demand, b.demand)
     assert np.array_equal(a.link, b.link)
+
+
+def test_capped_anchor_without_turnable_node_in_reach_keeps_its_own_node(
+    scenario: Scenario,
+) -> None:
+    # a corner of the grid has two exits, so it is no turnable key node; the nearest turnable
+    # node is its east neighbour (0.006 deg of longitude, about 530 m; north is about 666 m)
+    G = _grid()
+    rm = paths.road_matrix(G, "travel_time")
+    places = [_place("corner", 0, G), _place("B", 34, G)]
+    zones = [_zone("z0", 14, G, population=1000)]
+    trips = np.zeros((1, 1))
+
+    def build(cap: int) -> keynet.KeyNetwork:
+        sc = dataclasses.replace(
+            scenario, design=dataclasses.replace(scenario.design, max_key_nodes=cap)
+        )
+        return keynet.key_network(G, rm, sc, places, zones, trips, [14], merge_radius_m=100.0)
+
+    assert build(0).nodes[0] == 1  # no cap: the turnable node, as before
+    # with a cap (big areas): farther than ANCHOR_REACH_M, so the anchor's own road node
+    assert keynet.ANCHOR_REACH_M < 530.0
+    assert build(5).nodes[0] == 0
