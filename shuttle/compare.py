@@ -60,6 +60,32 @@ class BeforeAfter:
         return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
+def _assign(
+    lines: Sequence[LineSpec],
+    points: Sequence[tuple[float, float]],
+    trips: np.ndarray,
+    walk_speed_kmh: float,
+    transfer_penalty_min: float,
+) -> tuple[assign_mod.Assignment, tuple[bool, ...]]:
+    """Assign ``trips`` between ``(lon, lat)`` points over ``lines``; each line's shuttle flag.
+
+    The network is the planner's own (:func:`shuttle.passengers.line_network`): stops with one
+    ARS number are one node, and a place may walk the whole way to a close one.
+    """
+    net = line_network(
+        sorted(lines, key=lambda x: x.line_id),
+        points,
+        walk_speed_kmh=walk_speed_kmh,
+        zone_to_zone=True,
+    )
+    zn = list(net.zone_nodes)
+    r = assign_mod.assign(
+        net.n_nodes, net.lines, net.walks, zn, zn, trips,
+        transfer_penalty_s=transfer_penalty_min * 60,
+    )  # fmt: skip
+    return r, tuple(net.shuttle)
+
+
 def before_after(
     existing: Sequence[LineSpec],
     shuttle: Sequence[LineSpec],
@@ -73,25 +99,11 @@ def before_after(
     """Assign ``trips`` on the existing lines alone and with the shuttle's lines added."""
     T = np.asarray(trips, dtype=float).copy()
     np.fill_diagonal(T, 0.0)
-    res = []
-    boardings = 0.0
-    for lines in (list(existing), [*existing, *shuttle]):
-        # the one network builder of the planner's assignment (shuttle.passengers)
-        net = line_network(
-            sorted(lines, key=lambda x: x.line_id),
-            zone_lonlat,
-            walk_speed_kmh=walk_speed_kmh,
-            zone_to_zone=True,
-        )
-        zn = list(net.zone_nodes)
-        r = assign_mod.assign(
-            net.n_nodes, net.lines, net.walks, zn, zn, T,
-            transfer_penalty_s=transfer_penalty_min * 60,
-        )  # fmt: skip
-        res.append(r)
-        if lines is not existing:
-            boardings = sum(ll.riders for ll, f in zip(r.lines, net.shuttle, strict=True) if f)
-    before, after = res
+    before, _ = _assign(existing, zone_lonlat, T, walk_speed_kmh, transfer_penalty_min)
+    after, flags = _assign(
+        [*existing, *shuttle], zone_lonlat, T, walk_speed_kmh, transfer_penalty_min
+    )
+    boardings = sum(ll.riders for ll, f in zip(after.lines, flags, strict=True) if f)
     return BeforeAfter(
         before_min=before.time_s / 60.0,
         after_min=after.time_s / 60.0,
@@ -99,7 +111,6 @@ def before_after(
         threshold_min=threshold_min,
         shuttle_boardings=boardings,
     )
-
 
 
 def skim(
@@ -111,17 +122,8 @@ def skim(
 ) -> np.ndarray:
     """``(n, n)`` door-to-door minutes between ``(lon, lat)`` points over ``lines`` (``inf``:
     no strategy; 0 on the diagonal), by optimal strategies with no demand loaded."""
-    net = line_network(
-        sorted(lines, key=lambda x: x.line_id),
-        points,
-        walk_speed_kmh=walk_speed_kmh,
-        zone_to_zone=True,
-    )
-    zn = list(net.zone_nodes)
-    r = assign_mod.assign(
-        net.n_nodes, net.lines, net.walks, zn, zn, np.zeros((len(zn), len(zn))),
-        transfer_penalty_s=transfer_penalty_min * 60,
-    )  # fmt: skip
+    none = np.zeros((len(points), len(points)))
+    r, _ = _assign(lines, points, none, walk_speed_kmh, transfer_penalty_min)
     out = r.time_s / 60.0
     np.fill_diagonal(out, 0.0)  # a place to itself
     return out
