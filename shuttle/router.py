@@ -19,9 +19,7 @@ A loop leaves the terminal node and comes back to it on another edge (around a b
 terminal's or garage's access road), always turning by at most the limit; the walk closes on the
 edge it started from, so the join between one trip and the next one of a vehicle is a straight
 continuation. Within one direction no road segment is driven twice (either way): repeats are made
-dearer and the walk solved again. Turns joined by at most :data:`REVERSAL_WINDOW_M` of road are
-judged together (:meth:`TurnRouter.reversals`): a U-turn made of two right-angle turns through a
-median gap is a reversal too, and its connector is priced out and the walk solved again.
+dearer and the walk solved again.
 """
 
 from __future__ import annotations
@@ -52,13 +50,6 @@ TERMINAL_SIDE_M = 150.0
 RETRACE_EDGES = 60
 #: Factor applied to the cost of a road segment repeated within a direction, per repair.
 REPEAT_PENALTY = 5.0
-#: Turns with at most this much road between them count as one turn: their net change of
-#: heading must stay within the limit too. A U-turn across a median gap or through a junction
-#: of a divided road is two turns of about 90 degrees joined by a 10-40 m connector; a loop round
-#: a real block has a side of at least one block (metres).
-REVERSAL_WINDOW_M = 50.0
-#: Factor applied to the cost of the connector of such a two-turn reversal, per repair.
-REVERSAL_PENALTY = 1000.0
 
 
 def bearing_deg(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
@@ -166,20 +157,12 @@ class TurnRouter:
         b_first = np.zeros(ne)
         b_last = np.zeros(ne)
         length = np.zeros(ne)
-        #: per edge, the bearing and length (m) of each straight piece of its geometry
-        self.pieces: list[tuple[tuple[float, float], ...]] = []
         for i, (u, v) in enumerate(pairs):
             d = G.edges[u, v, int(self.keys[i])]
             pts = _edge_coords(G, u, v, d)
             b_first[i] = bearing_deg(*pts[0], *pts[1])
             b_last[i] = bearing_deg(*pts[-2], *pts[-1])
             length[i] = float(d.get("length", 0.0))
-            self.pieces.append(
-                tuple(
-                    (bearing_deg(*a, *b), geo.haversine_m(*a, *b))
-                    for a, b in zip(pts[:-1], pts[1:], strict=True)
-                )
-            )
         self.length = length
         self.b_first, self.b_last = b_first, b_last
         self._out: dict[int, list[int]] = {}
@@ -517,19 +500,12 @@ class TurnRouter:
             ends = best[2]
             split = self._split(edges, ends[far_arrive], ends[far_end], ends[near_arrive])
             rep = self.repeats(split[0]) | self.repeats(split[1])
-            rev = self.reversals(edges)
-            if not rep and not rev:
+            if not rep:
                 break
             if attempt == max_repairs:
-                log.debug(
-                    "route through %s drives a road segment twice or reverses through a short "
-                    "connector (no alternative)",
-                    nodes,
-                )
+                log.debug("route through %s drives a road segment twice (no alternative)", nodes)
             for e in rep:
                 cost[e] *= REPEAT_PENALTY
-            for e in rev:
-                cost[e] *= REVERSAL_PENALTY
         assert split is not None
         out_e, back_e, far_loop, near_loop = split
         if not out_e or not back_e:
@@ -593,42 +569,6 @@ class TurnRouter:
         far_loop = float(self.length[edges[far_arrive:far_end]].sum())
         near_loop = float(self.length[edges[near_arrive:]].sum())
         return out_e, back_e, far_loop, near_loop
-
-    def reversals(self, edges: Sequence[int], *, closed: bool = True) -> set[int]:
-        """Edges holding the middle of a reversal made of several turns close together.
-
-        Along ``edges`` (a closed walk when ``closed``), piece by piece of the edges' geometry,
-        the signed changes of heading are summed over every stretch whose inner pieces add up to
-        at most :data:`REVERSAL_WINDOW_M`; where the sum exceeds ``max_turn_deg`` the edges of
-        the inner pieces are returned (a single turn above the limit is no arc of the line graph
-        at all). Bends inside an edge's geometry count like turns between edges.
-        """
-
-        def signed(b_in: float, b_out: float) -> float:
-            return (b_out - b_in + 180.0) % 360.0 - 180.0
-
-        seq = [int(e) for e in edges]
-        if len(seq) < 2:
-            return set()
-        walk = seq + seq if closed else seq
-        pieces = [(b, m, e) for e in walk for b, m in self.pieces[e]]
-        n = sum(len(self.pieces[e]) for e in seq) if closed else len(pieces) - 2
-        out: set[int] = set()
-        for i in range(max(n, 0)):
-            net = signed(pieces[i][0], pieces[i + 1][0])
-            inner: list[int] = []
-            road = 0.0
-            for j in range(i + 1, len(pieces) - 1):
-                b, m, e = pieces[j]
-                road += m
-                if road > REVERSAL_WINDOW_M:
-                    break
-                net += signed(b, pieces[j + 1][0])
-                inner.append(e)
-                if abs(net) > self.max_turn_deg:
-                    out.update(inner)
-                    break
-        return out
 
     def repeats(self, edges: Sequence[int]) -> set[int]:
         """Edges (both ways) of road segments driven more than once in ``edges``."""
