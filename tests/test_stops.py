@@ -755,19 +755,46 @@ def _metres(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, fl
 
 def test_plan_no_new_stop_near_an_unused_bus_stop(designs, scenario: Scenario) -> None:  # noqa: ANN001
     """No new stop along a route stands within stops.real_stop_snap_m of a bus stop the plan
-    does not use.
+    does not use on the same carriageway side (issue 8 item 4: the right of the way of travel,
+    or a median bus-lane stop, which serves both ways).
 
     Route ends (a terminal and the stop next to it) are left out: the terminal shared by both
     directions must stand on the turnaround loop the router chose, and a short loop among bus
     stops of other roads or of the other carriageway may offer no point 100 m clear of them (a
     known gap of issue 8 item 4: the loop, not the stop placement, has to change).
     """
+    import csv
+    from pathlib import Path
+
     d = designs["anneal"]
     raw = _raw_bus_stops(scenario)
+    path = Path(scenario.data_dir) / "stops" / "seoul_bus_stop_locations_2024-01.csv"
+    with path.open(encoding="utf-8") as f:  # median (bus-lane) stops serve both directions
+        median = {r[1].strip().zfill(5) for r in csv.reader(f) if r[-1].strip() == "중앙차로"}
     used = {s.ars for s in d.stops if s.ars}
     ends = {p.stop_ids[k] for r in d.routes for p in r.patterns for k in (0, 1, -2, -1)}
     new = [s for s in d.stops if s.ars is None and s.stop_id not in ends]
     assert new
+    # the heading of travel at each new stop, from the shape of a pattern that serves it
+    heading: dict[str, list[tuple[float, float]]] = {}
+    for r in d.routes:
+        for p in r.patterns:
+            for sid in p.stop_ids:
+                st = next((s for s in new if s.stop_id == sid), None)
+                if st is None:
+                    continue
+                pts = [_metres(st.lat, st.lon, la, lo) for la, lo in p.shape]
+                k = min(range(len(pts) - 1), key=lambda i: math.hypot(*pts[i]))
+                (x0, y0), (x1, y1) = pts[k], pts[k + 1]
+                heading.setdefault(sid, []).append((x1 - x0, y1 - y0))
+
+    def same_side(s, lat: float, lon: float, ars: str) -> bool:  # noqa: ANN001
+        """Right of the way of travel (Korea drives on the right), or a median stop."""
+        if ars in median:
+            return True
+        vx, vy = _metres(s.lat, s.lon, lat, lon)
+        return any(hx * vy - hy * vx <= 0 for hx, hy in heading.get(s.stop_id, [(0, 0)]))
+
     snap = scenario.stops.real_stop_snap_m
     close = [
         (s.name_ko, name, ars, round(geo.haversine_m(s.lat, s.lon, lat, lon)))
@@ -777,6 +804,7 @@ def test_plan_no_new_stop_near_an_unused_bus_stop(designs, scenario: Scenario) -
         and abs(lat - s.lat) < 0.002
         and abs(lon - s.lon) < 0.003
         and geo.haversine_m(s.lat, s.lon, lat, lon) <= snap
+        and same_side(s, lat, lon, ars)
     ]
     assert close == [], close
 
