@@ -178,9 +178,13 @@ def _label(base: Scenario, s: Scenario) -> str:
     return f"{s.name}[{','.join(diffs)}]"
 
 
-def _first_line(e: BaseException) -> str:
+def _first_line(e: BaseException, scenario: Scenario | None = None) -> str:
+    """The error's first line; the scenario's file by its name only, so that the rows (and the
+    report's budget curve) are the same on every machine."""
     text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+    line = text.splitlines()[0] if text else type(e).__name__
+    src = scenario.source_file if scenario is not None else None
+    return line.replace(src, Path(src).name) if src else line
 
 
 def _design_scenario(s: Scenario) -> Scenario:
@@ -196,7 +200,7 @@ def design_variant(scenario: Scenario, cache_dir: str | None) -> Any:
         G = pipeline.build_network(scenario, cache_dir=cache_dir)
         return pipeline.make_design(scenario, G)
     except VARIANT_ERRORS as e:
-        return _first_line(e)
+        return _first_line(e, scenario)
 
 
 def run_variant(
@@ -217,7 +221,9 @@ def run_variant(
             design = pipeline.make_design(scenario, G)
     except VARIANT_ERRORS as e:
         log.info("sweep: %s failed: %s", label, _first_line(e))
-        return SweepRow(variant=label, fleet_budget=scenario.budget.fleet, error=_first_line(e))
+        return SweepRow(
+            variant=label, fleet_budget=scenario.budget.fleet, error=_first_line(e, scenario)
+        )
     return plan_row(scenario, label, lambda s: pipeline.make_plan(s, G, design=design))
 
 
@@ -230,7 +236,9 @@ def plan_row(scenario: Scenario, label: str, make: Callable[[Scenario], Any]) ->
         plan = make(scenario)
     except VARIANT_ERRORS as e:
         log.info("sweep: %s failed: %s", label, _first_line(e))
-        return SweepRow(variant=label, fleet_budget=scenario.budget.fleet, error=_first_line(e))
+        return SweepRow(
+            variant=label, fleet_budget=scenario.budget.fleet, error=_first_line(e, scenario)
+        )
     return _row_of(plan, label)
 
 

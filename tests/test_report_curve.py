@@ -109,3 +109,20 @@ def test_budget_curve_plans_each_fleet_like_a_sweep(scenario: Scenario, workers:
     # the same figures as the sweep's row of that plan
     assert rows[2] == sweep._row_of(plan, rows[2].variant)
     assert sweep.budget_curve(scenario, make, plan, fleets=()) == ()
+
+
+def test_an_infeasible_row_names_the_scenario_file_without_the_machine_path() -> None:
+    """The report and the sweep table must read the same on every machine."""
+    from shuttle.config import load_scenario
+    from shuttle.errors import DesignError
+    from shuttle.sweep import plan_row
+
+    sc = load_scenario("nw3")
+    assert sc.source_file
+    assert "/" in sc.source_file
+
+    def make(s):  # noqa: ANN001, ANN202
+        raise DesignError(f"The budget of 10 buses in {s.source_file} cannot run the routes.")
+
+    row = plan_row(sc, "v1", make)
+    assert row.error == "The budget of 10 buses in nw3.toml cannot run the routes."
