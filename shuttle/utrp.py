@@ -517,8 +517,10 @@ def design(
     seed
         Seed of the random generator; the same seed and budget give the same route set.
     time_limit_s
-        Wall-clock budget of the improvement phase. A time-limited run depends on machine
-        speed; pass ``iterations`` alone for a reproducible run.
+        Budget of the improvement phase in CPU seconds of the designing thread (on an idle
+        machine, wall-clock seconds; on a loaded one the run takes longer but is not cut
+        short). A time-limited run still depends on machine speed; pass ``iterations`` alone
+        for a reproducible run.
     iterations
         Iteration budget of the improvement phase. If neither budget is given, 20,000
         iterations.
