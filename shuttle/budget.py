@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ from .errors import DesignError
 from .model import Route, Stop
 from .passengers import LineSpec, background_of, plan_network, split_demand
 
-__all__ = ["ServicePlan", "period_windows", "plan_service"]
+__all__ = ["ServicePlan", "design_label", "period_windows", "plan_service", "relabel"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,30 @@ class ServicePlan:
             if d == day_type:
                 out.setdefault(r, {})[p] = h
         return out
+
+
+def design_label(route: Route) -> str:
+    """Name a designed route so that it cannot be taken for a route of the plan.
+
+    The plan renumbers the routes it keeps ``R1..Rn`` (:func:`shuttle.operate.renumber`), so
+    the designer's ``R8`` may be the plan's ``R5`` or no route of it; the label says it is the
+    design's number and gives the route's name, which renumbering keeps:
+    ``design route R8 증산동–신사1동 (Jeungsan-dong – Sinsa 1-dong)`` (Korean first; English
+    names may hold a slash, so the English stands in brackets).
+    """
+    return f"design route {route.route_id} {route.long_name_ko} ({route.long_name_en})"
+
+
+_ROUTE_ID = re.compile(r"\bR\d+\b")
+
+
+def relabel(text: str, ids: Mapping[str, str]) -> str:
+    """Replace the route ids in ``text`` (whole words ``R<n>``) by ``ids[id]``, in one pass.
+
+    Ids not in ``ids`` stay as they are; one pass, so ``{"R8": "R5", "R5": "R4"}`` swaps
+    correctly.
+    """
+    return _ROUTE_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), text)
 
 
 def period_windows(service: ServiceConfig, day: DayService) -> dict[str, list[tuple[int, int]]]:
@@ -291,8 +316,9 @@ def plan_service(
             victim = _least_useful(kept, by_id, required, periods, order, period_model, service)
             if victim is None:
                 msg = (
-                    f"The budget of {fleet_budget} buses in {where} cannot run the routes the "
-                    f"anchors need ({', '.join(kept)}) at the policy headways; raise "
+                    f"The budget of {fleet_budget} buses in {where} cannot run the {len(kept)} "
+                    f"routes the anchors need at the policy headways (at least {e.needed} "
+                    f"buses): {', '.join(design_label(by_id[r]) for r in kept)}; raise "
                     "budget.fleet, relax the headways or serve fewer anchors."
                 )
                 raise DesignError(msg) from e

@@ -9,7 +9,20 @@ import html
 import math
 from collections.abc import Sequence
 
-__all__ = ["bi", "esc", "num", "table"]
+__all__ = ["DAY_LABELS", "PERIOD_LABELS", "bi", "esc", "num", "table"]
+
+#: The report's names of the day types and periods (Korean, English), one set for every section
+#: so that a figure of the same day and period reads the same everywhere.
+DAY_LABELS = {
+    "weekday": ("평일", "Weekday"),
+    "saturday": ("토요일", "Saturday"),
+    "sunday": ("일요일·공휴일", "Sunday & holidays"),
+}
+PERIOD_LABELS = {
+    "peak": ("첨두", "Peak"),
+    "offpeak": ("비첨두", "Off-peak"),
+    "evening": ("저녁", "Evening"),
+}
 
 
 def esc(value: object) -> str:

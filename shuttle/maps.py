@@ -521,7 +521,11 @@ class _Stops(MacroElement):
               fillColor: s.anchor ? '#FFD400' : '#FFFFFF', fillOpacity: 1, className: cls,
               pane: 'shuttleStops'
             });
-            m.bindPopup(function () { return popup(s); }, {maxWidth: 340, minWidth: 220,
+            // the popup (content plus Leaflet's 44 px of margins) and the pan padding fit a
+            // phone's width
+            var wide = Math.max(200, Math.min(340, window.innerWidth - 24 - 44));
+            m.bindPopup(function () { return popup(s); }, {maxWidth: wide,
+              minWidth: Math.min(220, wide),
               maxHeight: Math.max(240, Math.round(window.innerHeight * 0.6)),
               autoPanPadding: [12, 60]});
             m.on('popupopen', function () { m.closeTooltip(); });
@@ -1080,8 +1084,7 @@ def _panel(plan: Plan) -> str:
         f"<li>{_bi('도로망 자료 기준일', 'Road data as of')}: {_esc(sc.network.data_date)}</li>",
         "</ul></details>",
         "</div>",
-        '<section id="route-page" class="route-page" aria-labelledby="rp-title" hidden>'
-        "</section>",
+        '<section id="route-page" class="route-page" aria-labelledby="rp-title" hidden></section>',
     ]
     return "\n".join(parts)
 

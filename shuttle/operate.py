@@ -174,14 +174,13 @@ def operate(
         )
         raise DesignError(msg)
     designed = {r.route_id: r for r in routes}
+    # dropped routes keep the designer's id, labelled as such (they are not in the plan)
+    labels = {r: budget_mod.design_label(designed[r]) for r, _ in sp.dropped}
     sp = dataclasses.replace(
         sp,
         kept=tuple(rename[r] for r in sp.kept),
-        # dropped routes keep the designer's id (they are not in the plan), with their name
-        dropped=tuple(
-            (f"{r} ({designed[r].long_name_ko} / {designed[r].long_name_en})", why)
-            for r, why in sp.dropped
-        ),
+        dropped=tuple((labels[r], why) for r, why in sp.dropped),
+        decisions=tuple(budget_mod.relabel(x, {**rename, **labels}) for x in sp.decisions),
         headways_s=tuple(sorted((rename[r], d, p, h) for r, d, p, h in sp.headways_s)),
         overloaded=tuple(sorted((rename[r], d, p, a, c) for r, d, p, a, c in sp.overloaded)),
     )

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import report_existing, report_figures, timetable
+from . import html_parts, report_existing, report_figures, timetable
 from .config import DAY_TYPES, DISTRICTS, PERIODS
 from .errors import ExportError
 from .html_parts import bi as _bi
@@ -39,16 +39,8 @@ log = logging.getLogger(__name__)
 REPORT_FORMAT = 1
 
 _HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
-_DAY = {
-    "weekday": ("평일", "Weekday"),
-    "saturday": ("토요일", "Saturday"),
-    "sunday": ("일요일·공휴일", "Sunday & holidays"),
-}
-_PERIOD = {
-    "peak": ("출퇴근", "peak"),
-    "offpeak": ("평시", "off-peak"),
-    "evening": ("저녁", "evening"),
-}
+_DAY = html_parts.DAY_LABELS
+_PERIOD = html_parts.PERIOD_LABELS
 
 
 # ----------------------------------------------------------------------------------------------
@@ -341,7 +333,10 @@ body { font-family: "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", syst
   margin: 1.5em auto; max-width: 1100px; padding: 0 1em; color: #111; line-height: 1.45; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 .en { color: #555; font-size: 0.9em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em;
+  display: block; overflow-x: auto; max-width: 100%; width: fit-content; }
+svg.chart, svg.load { max-width: 100%; height: auto; }
+figure.curve { margin: 0.6em 0; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: middle;
@@ -442,9 +437,10 @@ def _plan_section(d: dict[str, Any]) -> str:
         _table(
             [
                 _bi("노선", "Route"),
-                _bi("길이(km)", "Length (km)"),
-                _bi("편도(분)", "One way (min)"),
-                _bi("순환(분)", "Cycle (min)"),
+                # both as the run-time bound: the slowest period, mean of the two directions
+                _bi("길이(km, 양방향 평균)", "Length (km, mean of both ways)"),
+                _bi("편도(분, 최대 혼잡 시간대)", "One way (min, slowest period)"),
+                _bi("순환(분, 회차 대기 포함)", "Cycle (min, layovers included)"),
                 _bi("정류장", "Stops"),
                 _bi("평일 차량", "Weekday buses"),
                 _bi("평일 배차(분)", "Weekday headway (min)")
@@ -459,10 +455,12 @@ def _plan_section(d: dict[str, Any]) -> str:
     out.append(_roads_table(d))
     out.append(f"<h3>{_bi('차량·운행', 'Fleet and vehicle-hours')}</h3>")
     frows = []
+    short = {r["route_id"]: r["short_name"] for r in d["routes"]}
     for f in d["fleet"]:
         frows.append(
             [
-                f"{_e(f['route_id'])}",
+                # the route's number as the rider and the other tables know it
+                f"<b>{_e(short.get(f['route_id'], f['route_id']))}</b>",
                 _bi(*_DAY.get(f["service_id"], (f["service_id"],) * 2)),
                 _num(f["vehicles"]),
                 _num(f["trips"]),
@@ -501,7 +499,8 @@ def _plan_section(d: dict[str, Any]) -> str:
         )
     )
     out.append(_operations_html(d))
-    out.append(report_figures.figures_html(d.get("figures", {}), colors, names))
+    needed = {t["service_id"]: int(t["vehicles"]) for t in d["fleet_total"]}
+    out.append(report_figures.figures_html(d.get("figures", {}), colors, names, needed))
     out.append(report_figures.curve_html(d.get("budget_curve", []), d["scenario"]["name"]))
     out.append(report_existing.existing_html(d.get("existing", {}), colors, names))
     out.append(
@@ -659,7 +658,10 @@ def _kpi_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (_bi("노선 수", "Routes"), _num(k["routes"])),
         (_bi("정류장 수", "Stops"), _num(k["stops"])),
-        (_bi("평균 통행시간(분)", "Average travel time (min)"), _num(k["att_min"])),
+        (
+            _bi("평균 통행시간(분, 평일 비첨두)", "Average travel time (min, weekday off-peak)"),
+            _num(k["att_min"]),
+        ),
         (_bi("└ 도보(분)", "└ walk (min)"), _num(k.get("walk_min"))),
         (_bi("└ 대기(분)", "└ wait (min)"), _num(k.get("wait_min"))),
         (_bi("└ 차내(분)", "└ in vehicle (min)"), _num(k.get("in_vehicle_min"))),

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import html_parts
 from .config import DISTRICTS
 from .existing import gain_by_zone
 from .html_parts import bi as _bi
@@ -23,11 +24,7 @@ from .model import Plan
 
 __all__ = ["existing_data", "existing_html", "gain_by_zone"]
 
-_PERIOD = {
-    "peak": ("첨두", "Peak"),
-    "offpeak": ("비첨두", "Off-peak"),
-    "evening": ("저녁", "Evening"),
-}
+_PERIOD = html_parts.PERIOD_LABELS
 _L = {
     "none": ("기존 노선망 비교 없음", "No comparison with the existing network"),
     "how": (

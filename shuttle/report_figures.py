@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import html_parts
 from .config import DISTRICTS
 from .errors import ConfigError
 from .html_parts import bi as _bi
@@ -34,25 +35,30 @@ __all__ = [
     "curve_html",
     "figures_data",
     "figures_html",
+    "fleet_html",
     "kpi_rows",
 ]
 
-_DAY = {
-    "weekday": ("평일", "Weekday"),
-    "saturday": ("토요일", "Saturday"),
-    "sunday": ("일요일·공휴일", "Sunday/holiday"),
-}
-_PERIOD = {
-    "peak": ("첨두", "Peak"),
-    "offpeak": ("비첨두", "Off-peak"),
-    "evening": ("저녁", "Evening"),
-}
+_DAY = html_parts.DAY_LABELS
+_PERIOD = html_parts.PERIOD_LABELS
 
 
 _L = {
     "dropped": (
         "예산 때문에 제외한 설계 노선",
         "Designed routes the budget drops",
+    ),
+    "needed": (
+        "최대 요일의 시간표에서 동시에 운행하는 최대 차량, 차고지 출입고와 시간대 전환 포함",
+        "the most buses out at once in the busiest day type's timetable, pull-outs from the "
+        "depots and period changes included",
+    ),
+    "derive": (
+        "시간대 최대 배차 차량: 운행 계획의 배차간격으로 가장 바쁜 시간대에 운행하는 차량(노선별 "
+        "순환시간 ÷ 배차간격의 합); 나머지는 차고지 출입고와 시간대가 바뀔 때 겹치는 차량",
+        "in service, busiest period: the buses the service plan's headways keep running in the "
+        "day's busiest period (each route's cycle over its headway, summed); the rest are buses "
+        "on their way from and to the depots and the overlap when the headways change",
     ),
     "over": (
         "예산으로 수송력이 부족한 구간",
@@ -229,8 +235,8 @@ def _profile_svg(p: dict[str, Any], color: str) -> str:
         for i, v in enumerate(load)
     )
     return (
-        f'<svg class="load" width="{width}" height="{height + bottom}" role="img" '
-        f'aria-label="load profile">'
+        f'<svg class="load" width="{width}" height="{height + bottom}" '
+        f'viewBox="0 0 {width} {height + bottom}" role="img" aria-label="load profile">'
         f'<text x="0" y="12" font-size="10">{_n(top)}</text>{bars}'
         f'<line x1="{left}" x2="{width - 10}" y1="{y(cap):.1f}" y2="{y(cap):.1f}" '
         f'stroke="#c00" stroke-dasharray="4 2"/>'
@@ -238,20 +244,60 @@ def _profile_svg(p: dict[str, Any], color: str) -> str:
     )
 
 
-def figures_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, str]) -> str:
-    """Bilingual HTML of the budget sections (``colors``/``names`` by route id, escaped)."""
+def fleet_html(sp: dict[str, Any], needed: Mapping[str, int]) -> str:
+    """The fleet budget, the one fleet figure (the timetable's) and how it derives from the plan.
+
+    ``needed`` maps each day type to the timetable's buses (the most out at once, pull-out to
+    pull-in); the fleet to fund is the busiest day type's. The service plan's figure (route
+    cycles over the headways of the day's busiest period) is shown as its part, and the rest as
+    the buses pull-outs and period changes add, so the two never read as two fleets.
+    """
+    days = [x for x in sp["fleet_planned"] if x["day"] in _DAY and x["day"] in needed]
+    total = max(needed.values(), default=None)
+    head = (
+        f"<p>{_bi('차량 예산(대)', 'Fleet budget (buses)')}: {_n(sp['fleet_budget'])}; "
+        f"{_bi('필요 차량(대)', 'buses needed')}: <b>{_n(total)}</b> "
+        f"<small>({_bi(*_L['needed'])})</small></p>"
+    )
+    if not days:
+        return head
+    rows = [
+        [
+            _bi(*_DAY[x["day"]]),
+            f"<b>{_n(needed[x['day']])}</b>",
+            _n(x["buses"]),
+            _n(needed[x["day"]] - x["buses"]),
+        ]
+        for x in days
+    ]
+    cols = [
+        _bi("요일", "Day type"),
+        _bi("필요 차량", "Buses needed"),
+        _bi("= 시간대 최대 배차 차량", "= in service, busiest period"),
+        _bi("+ 출입고·시간대 전환", "+ pull-outs, period changes"),
+    ]
+    return head + _table(cols, rows, "fleet-derive") + f"<p><small>{_bi(*_L['derive'])}</small></p>"
+
+
+def figures_html(
+    d: dict[str, Any],
+    colors: dict[str, str],
+    names: dict[str, str],
+    needed: Mapping[str, int] | None = None,
+) -> str:
+    """Bilingual HTML of the budget sections (``colors``/``names`` by route id, escaped).
+
+    ``needed``: day type -> the timetable's buses (:func:`fleet_html`); None: the service plan's
+    own figures stand for them.
+    """
     if not d:
         return ""
     out = []
     sp = d["service_plan"]
     out.append(f"<h3>{_bi('예산과 운행 계획', 'Budget and service plan')}</h3>")
-    fleet = ", ".join(
-        f"{_bi(*_DAY[x['day']])} {x['buses']}" for x in sp["fleet_planned"] if x["day"] in _DAY
-    )
-    out.append(
-        f"<p>{_bi('차량 예산', 'Fleet budget')}: {_n(sp['fleet_budget'])}; "
-        f"{_bi('계획 차량(시간대 최대)', 'buses planned (busiest period)')}: {fleet}</p>"
-    )
+    if needed is None:
+        needed = {x["day"]: x["buses"] for x in sp["fleet_planned"]}
+    out.append(fleet_html(sp, needed))
     if sp["dropped"]:
         out.append(f"<p>{_bi(*_L['dropped'])}:</p>")
         out.append(
@@ -286,7 +332,8 @@ def figures_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, str
                     _bi("요일", "Day"),
                     _bi("시간대", "Period"),
                     _bi("최대 재차인원(명/시)", "Busiest load (riders/h)"),
-                    _bi("수송력(명/시)", "Capacity (riders/h)"),
+                    # the planner's capacity: full buses times the target load factor
+                    _bi("목표 재차율 수송력(명/시)", "Capacity at the target load (riders/h)"),
                 ],
                 [
                     [
@@ -351,7 +398,7 @@ def figures_html(d: dict[str, Any], colors: dict[str, str], names: dict[str, str
                     _bi("승차(명/시)", "Boardings/h"),
                     _bi("최대 재차(명/시)", "Busiest load/h"),
                     _bi("최대 재차 정류장", "Busiest after stop"),
-                    _bi("수송력(명/시)", "Capacity/h"),
+                    _bi("정원 수송력(명/시)", "Capacity/h, full buses"),
                     _bi("재차율", "Load factor"),
                 ],
                 [
@@ -472,7 +519,7 @@ class SweepRow:
 #: The panels of the budget curve: row field, Korean and English label, scale, decimals, from 0.
 _PANELS = (
     ("weekday_riders", "평일 이용객 (명/일)", "Weekday riders (per day)", 1.0, 0, True),
-    ("att_min", "평균 통행시간 (분, 평일 낮)", "ATT, weekday off-peak (min)", 1.0, 1, False),
+    ("att_min", "평균 통행시간 (분, 평일 비첨두)", "ATT, weekday off-peak (min)", 1.0, 1, False),
     ("coverage", "인구 커버리지 (%)", "Coverage (% of residents)", 100.0, 1, True),
     ("annual_cost_krw", "연간 운영비 (억 원)", "Annual cost (100 M KRW)", 1e-8, 1, True),
 )
@@ -685,15 +732,20 @@ def curve_html(rows: Sequence[dict[str, Any]], title: str = "") -> str:
     objs = [SweepRow(**r) for r in rows]
     svg = budget_curve_svg(objs, title=title) if any(o.fleet_budget for o in objs) else ""
     body = []
+    why = []  # the reasons of the infeasible budgets, listed under the table (a phone's width)
     for r in rows:
         if r["error"]:
             body.append(
                 [
                     _n(r["fleet_budget"]),
-                    f'<span class="warn">{_bi("운행 불가", "infeasible")}</span>: '
-                    f"{_e(r['error'])}",
+                    f'<span class="warn">{_bi("운행 불가", "infeasible")}</span> '
+                    f"<small>({_bi('사유는 표 아래', 'reason below the table')})</small>",
                     *(["–"] * 5),
                 ]
+            )
+            why.append(
+                f"<li>{_bi('차량 예산', 'Fleet budget')} {_n(r['fleet_budget'])}: "
+                f"{_e(r['error'])}</li>"
             )
             continue
         cov = r["coverage"]
@@ -713,12 +765,15 @@ def curve_html(rows: Sequence[dict[str, Any]], title: str = "") -> str:
         _bi("운행 노선/설계 노선", "Routes kept / designed"),
         _bi("사용 차량(대)", "Fleet used"),
         _bi("평일 이용자(통행/일)", "Riders per weekday"),
-        _bi("평균 통행시간(분, 평일 낮)", "ATT, weekday off-peak (min)"),
+        _bi("평균 통행시간(분, 평일 비첨두)", "ATT, weekday off-peak (min)"),
         _bi("인구 커버리지", "Coverage (residents)"),
         _bi("연간 운영비(원)", "Annual cost (KRW)"),
     ]
     return (
         f'<section class="budget-curve"><h3>{_bi("차량 예산별 효과", "Budget curve")}</h3>'
         f"<p>{_bi(*_L['curve'])}</p>"
-        f'<figure class="curve">{svg}</figure>' + _table(head, body, "budget-curve") + "</section>"
+        f'<figure class="curve">{svg}</figure>'
+        + _table(head, body, "budget-curve")
+        + (f'<ul class="infeasible">{"".join(why)}</ul>' if why else "")
+        + "</section>"
     )

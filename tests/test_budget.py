@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from shuttle import geo
-from shuttle.budget import period_windows, plan_service
+from shuttle.budget import design_label, period_windows, plan_service, relabel
 from shuttle.config import BudgetConfig, CostConfig, DayService, ServiceConfig
 from shuttle.errors import DesignError
 from shuttle.model import Pattern, Route, Stop
@@ -26,17 +26,33 @@ def _lon(east_m: float) -> float:
 def _route(rid: str, ids: tuple[str, ...]) -> Route:
     def pat(d: int, seq: tuple[str, ...]) -> Pattern:
         n = len(seq)
-        return Pattern(d, seq[-1], seq[-1], seq, (400,) * (n - 1),
-                       tuple(3000.0 * k for k in range(n)),
-                       tuple((LAT, _lon(3000.0 * int(s[1]))) for s in seq), 3000.0 * (n - 1))
+        return Pattern(
+            d,
+            seq[-1],
+            seq[-1],
+            seq,
+            (400,) * (n - 1),
+            tuple(3000.0 * k for k in range(n)),
+            tuple((LAT, _lon(3000.0 * int(s[1]))) for s in seq),
+            3000.0 * (n - 1),
+        )
 
     return Route(rid, rid[1:], rid, rid, "53B332", "000000", (pat(0, ids), pat(1, ids[::-1])))
 
 
 def _fixture(anchor_at: str | None = None):  # noqa: ANN202
     stops = [
-        Stop(f"S{i}", f"정류장{i}", f"Stop {i}", LAT, _lon(3000.0 * i), i, None, None,
-             "앵커" if f"S{i}" == anchor_at else None)
+        Stop(
+            f"S{i}",
+            f"정류장{i}",
+            f"Stop {i}",
+            LAT,
+            _lon(3000.0 * i),
+            i,
+            None,
+            None,
+            "앵커" if f"S{i}" == anchor_at else None,
+        )
         for i in range(5)
     ]
     # R1 runs the busy corridor S0-S1-S2, R2 the quiet S3-S4
@@ -49,8 +65,12 @@ def _fixture(anchor_at: str | None = None):  # noqa: ANN202
 
 
 SERVICE = ServiceConfig(
-    days=(("weekday", DayService(6 * 3600, 22 * 3600, (("peak", 20.0), ("offpeak", 20.0),
-                                                         ("evening", 20.0)))),),
+    days=(
+        (
+            "weekday",
+            DayService(6 * 3600, 22 * 3600, (("peak", 20.0), ("offpeak", 20.0), ("evening", 20.0))),
+        ),
+    ),
     time_factors=(("evening", 1.0), ("offpeak", 1.0), ("peak", 1.0)),
 )
 
@@ -58,10 +78,21 @@ SERVICE = ServiceConfig(
 def _plan(budget: BudgetConfig, anchor_at: str | None = None):  # noqa: ANN202
     routes, stops, zones, trips = _fixture(anchor_at)
     return plan_service(
-        routes, stops, zones, trips, service=SERVICE, budget=budget, cost=CostConfig(),
-        day_types=["weekday"], days_per_type={"weekday": 250}, capacity=50.0,
-        walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
-        day_factors={"weekday": 1.0}, where="test.toml",
+        routes,
+        stops,
+        zones,
+        trips,
+        service=SERVICE,
+        budget=budget,
+        cost=CostConfig(),
+        day_types=["weekday"],
+        days_per_type={"weekday": 250},
+        capacity=50.0,
+        walk_speed_kmh=4.5,
+        transfer_penalty_min=5.0,
+        profile=FLAT,
+        day_factors={"weekday": 1.0},
+        where="test.toml",
     )
 
 
@@ -69,8 +100,11 @@ def test_period_windows_cover_the_span() -> None:
     w = period_windows(SERVICE, SERVICE.day("weekday"))
     assert w["peak"] == [(7 * 3600, 9 * 3600 + 1800), (17 * 3600, 19 * 3600 + 1800)]
     assert w["evening"] == [(20 * 3600, 22 * 3600)]
-    assert w["offpeak"] == [(6 * 3600, 7 * 3600), (9 * 3600 + 1800, 17 * 3600),
-                            (19 * 3600 + 1800, 20 * 3600)]
+    assert w["offpeak"] == [
+        (6 * 3600, 7 * 3600),
+        (9 * 3600 + 1800, 17 * 3600),
+        (19 * 3600 + 1800, 20 * 3600),
+    ]
 
 
 def test_enough_budget_runs_every_route_at_or_under_the_policy() -> None:
@@ -108,10 +142,19 @@ def test_annual_cost_budget_lowers_the_fleet() -> None:
     unit = dataclasses.replace(CostConfig(), krw_per_vehicle_hour=0.0)
     routes, stops, zones, trips = _fixture()
     sp = plan_service(
-        routes, stops, zones, trips, service=SERVICE,
-        budget=BudgetConfig(fleet=12, annual_krw=tight), cost=unit,
-        day_types=["weekday"], days_per_type={"weekday": 250}, capacity=50.0,
-        walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
+        routes,
+        stops,
+        zones,
+        trips,
+        service=SERVICE,
+        budget=BudgetConfig(fleet=12, annual_krw=tight),
+        cost=unit,
+        day_types=["weekday"],
+        days_per_type={"weekday": 250},
+        capacity=50.0,
+        walk_speed_kmh=4.5,
+        transfer_penalty_min=5.0,
+        profile=FLAT,
         day_factors={"weekday": 1.0},
     )
     assert dict(sp.fleet)["weekday"] <= used - 1
@@ -131,12 +174,76 @@ def test_existing_express_makes_the_corridor_route_the_one_to_drop() -> None:
         LineSpec("bus:X/1", tuple(ends[::-1]), (100.0,), 300.0),
     ]
     sp = plan_service(
-        routes, stops, zones, trips, service=SERVICE, budget=BudgetConfig(fleet=4),
-        cost=CostConfig(), day_types=["weekday"], days_per_type={"weekday": 250},
-        capacity=50.0, walk_speed_kmh=4.5, transfer_penalty_min=5.0, profile=FLAT,
-        day_factors={"weekday": 1.0}, where="test.toml",
+        routes,
+        stops,
+        zones,
+        trips,
+        service=SERVICE,
+        budget=BudgetConfig(fleet=4),
+        cost=CostConfig(),
+        day_types=["weekday"],
+        days_per_type={"weekday": 250},
+        capacity=50.0,
+        walk_speed_kmh=4.5,
+        transfer_penalty_min=5.0,
+        profile=FLAT,
+        day_factors={"weekday": 1.0},
+        where="test.toml",
         background={p: express for p in ("peak", "offpeak", "evening")},
     )
     assert sp.kept == ("R2",)
     assert [r for r, _ in sp.dropped] == ["R1"]
     assert dict(sp.fleet)["weekday"] <= 4
+
+
+def test_anchor_routes_over_budget_are_named_as_design_routes() -> None:
+    """Anchors on both routes (S0 on R1, S4 on R2): neither can go, and the two need 3 + 2 = 5
+    buses at 20 min (cycles 2600 s and 1760 s, see above), so a budget of 4 fails. The message
+    names them as the design's routes, with their names, since the plan renumbers its routes."""
+    routes, stops, zones, trips = _fixture()
+    named = {"R1": ("가로", "Corridor"), "R2": ("골목", "Lane")}
+    routes = [
+        dataclasses.replace(r, long_name_ko=named[r.route_id][0], long_name_en=named[r.route_id][1])
+        for r in routes
+    ]
+    stops = [
+        dataclasses.replace(s, anchor="앵커" + s.stop_id) if s.stop_id in ("S0", "S4") else s
+        for s in stops
+    ]
+    with pytest.raises(DesignError) as err:
+        plan_service(
+            routes,
+            stops,
+            zones,
+            trips,
+            service=SERVICE,
+            budget=BudgetConfig(fleet=4),
+            cost=CostConfig(),
+            day_types=["weekday"],
+            days_per_type={"weekday": 250},
+            capacity=50.0,
+            walk_speed_kmh=4.5,
+            transfer_penalty_min=5.0,
+            profile=FLAT,
+            day_factors={"weekday": 1.0},
+            where="test.toml",
+        )
+    assert str(err.value) == (
+        "The budget of 4 buses in test.toml cannot run the 2 routes the anchors need at the "
+        "policy headways (at least 5 buses): design route R1 가로 (Corridor), design route R2 "
+        "골목 (Lane); raise budget.fleet, relax the headways or serve fewer anchors."
+    )
+
+
+def test_design_label_and_relabel() -> None:
+    r = dataclasses.replace(
+        _route("R8", ("S0", "S1")),
+        long_name_ko="증산동–신사1동",
+        long_name_en="Jeungsan-dong – Sinsa 1-dong",
+    )
+    assert design_label(r) == "design route R8 증산동–신사1동 (Jeungsan-dong – Sinsa 1-dong)"
+    # one pass: R8 becomes R5 and the old R5 becomes R4, not R5 -> R4 twice; R50 and TR5 stay
+    text = "weekday peak: R8: 20 -> 15 min; R5 after R50 and TR5"
+    assert relabel(text, {"R8": "R5", "R5": "R4"}) == (
+        "weekday peak: R5: 20 -> 15 min; R4 after R50 and TR5"
+    )

@@ -673,6 +673,28 @@ def test_popup_shows_stop_times_and_language_switch(chromium_browser, map_url: s
 
 
 @pytest.mark.browser
+def test_popup_fits_a_phone_screen(chromium_browser, map_url: str) -> None:  # noqa: ANN001
+    """On a 390 px phone the stop popup, close button included, lies inside the screen: its
+    width is capped by the screen (a 340 px content plus Leaflet's margins would not fit)."""
+    page, log = _open(chromium_browser, map_url, 390, 844)
+    try:
+        page.locator("path.stop-S0001").dispatch_event("click")
+        page.locator(".leaflet-popup-content").wait_for()
+        page.wait_for_function(
+            "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        )
+        page.wait_for_timeout(400)  # let the auto-pan settle (positions, not timing, are checked)
+        for sel in (".leaflet-popup-content-wrapper", ".leaflet-popup-close-button"):
+            box = page.locator(sel).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, sel
+            assert box["x"] + box["width"] <= 390, (sel, box)
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
 def test_hostile_names_show_as_text_and_run_nothing(chromium_browser, map_url: str) -> None:  # noqa: ANN001
     page, log = _open(chromium_browser, map_url, 1280, 800)
     try:

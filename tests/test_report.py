@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
 from collections import Counter
@@ -170,3 +171,92 @@ def test_bad_input_is_an_export_error(plan: Plan, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="six hex digits"):
         report.write_report([dataclasses.replace(plan, routes=(bad, *plan.routes[1:]))], tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing written, not even the JSON half
+
+
+def test_one_fleet_figure_with_its_derivation() -> None:
+    """The report states the timetable's fleet (27, the busiest day type) and derives it from
+    the service plan's busiest-period figure (24 each day) plus pull-outs and period changes:
+    27 = 24 + 3, 26 = 24 + 2, 25 = 24 + 1. No second fleet figure stands on its own."""
+    from shuttle import report_figures
+
+    sp = {
+        "fleet_budget": 30,
+        "fleet_planned": [{"day": d, "buses": 24} for d in ("weekday", "saturday", "sunday")],
+    }
+    out = report_figures.fleet_html(sp, {"weekday": 27, "saturday": 26, "sunday": 25})
+    text = html.unescape(re.sub(r"<[^>]+>", "", out))
+    assert "Fleet budget (buses): 30" in text
+    assert '<span class="en">buses needed</span>: <b>27</b>' in out
+    rows = re.findall(r"<tr>(.*?)</tr>", out.split("<tbody>")[1])
+    cells = [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r)]
+        for r in rows
+    ]
+    assert cells == [
+        ["평일 Weekday", "27", "24", "3"],
+        ["토요일 Saturday", "26", "24", "2"],
+        ["일요일·공휴일 Sunday & holidays", "25", "24", "1"],
+    ]
+    assert "buses planned" not in text
+    assert out.index("필요 차량") < out.index("buses needed")  # Korean first
+
+
+def test_fleet_table_numbers_routes_as_the_route_table(plain: Plan, tmp_path: Path) -> None:
+    """The fleet table shows the numbers riders see (1, 2, 3), as the route table does, not the
+    feed's ids (R1, R2, R3)."""
+    html_path, _ = report.write_report([plain], tmp_path)
+    text = html_path.read_text(encoding="utf-8")
+    table = re.search(r'<table class="fleet">.*?<tbody>(.*?)</tbody>', text, re.S)
+    assert table
+    first = re.findall(r"<tr><td>(.*?)</td>", table.group(1))
+    routes = {re.sub(r"<[^>]+>", "", c) for c in first if "합계" not in c}
+    assert routes == {"1", "2", "3"}
+
+
+def test_report_is_readable_on_a_phone(plan: Plan, tmp_path: Path) -> None:
+    """Wide tables scroll inside their box and charts shrink to the screen, so a 390 px phone
+    never scrolls the whole page sideways (checked in Chromium by hand; here: the rules)."""
+    text = report.write_report([plan], tmp_path)[0].read_text(encoding="utf-8")
+    css = re.search(r"<style>(.*?)</style>", text, re.S)
+    assert css
+    rules = re.sub(r"\s+", " ", css.group(1))
+    table = re.search(r"(?<![\w.-])table \{([^}]*)\}", rules)
+    assert table
+    assert "overflow-x: auto" in table.group(1)
+    assert "max-width: 100%" in table.group(1)
+    assert re.search(r"svg\.chart[^{]*\{[^}]*max-width: 100%", rules)
+    # a chart that shrinks must scale, not crop: every chart carries a viewBox
+    for svg in re.findall(r'<svg class="chart"[^>]*>', text):
+        assert "viewBox=" in svg
+
+
+def test_default_plan_report_names_routes_one_way(nw3_plan: Plan, tmp_path: Path) -> None:
+    """In the default plan's report a route id is either one of the plan's routes or labelled as
+    the design's ("design route R7 증산동–신사1동 (...)"), the service plan's headways are the
+    timetable's, and the fleet is one figure (the timetable's) derived from the service plan's."""
+    d = report.report_data(nw3_plan)
+    sp = d["figures"]["service_plan"]
+    plan_ids = {r["route_id"] for r in d["routes"]}
+    assert set(sp["kept"]) == plan_ids
+    for x in sp["dropped"]:
+        assert re.fullmatch(r"design route R\d+ \S.* \(\S.*\)", x["route_id"]), x
+    for line in [*sp["decisions"], *(x["route_id"] for x in sp["dropped"])]:
+        for m in re.finditer(r"\bR\d+\b", line):
+            labelled = line[: m.start()].endswith("design route ")
+            assert labelled or m.group(0) in plan_ids, line
+    fleet = {(f["route_id"], f["service_id"]): f["headways_min"] for f in d["fleet"]}
+    for h in sp["headways"]:
+        assert fleet[(h["route_id"], h["day"])][h["period"]] == h["minutes"], h
+    text = report.write_report([nw3_plan], tmp_path)[0].read_text(encoding="utf-8")
+    assert f"buses needed</span>: <b>{d['peak_fleet']}</b>" in text
+    tt = {t["service_id"]: t["vehicles"] for t in d["fleet_total"]}
+    derive = re.search(r'<table class="fleet-derive">.*?<tbody>(.*?)</tbody>', text, re.S)
+    assert derive
+    rows = re.findall(r"<tr>(.*?)</tr>", derive.group(1))
+    assert len(rows) == len(sp["fleet_planned"])
+    for x, row in zip(sp["fleet_planned"], rows, strict=True):
+        nums = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", row)][1:]
+        diff = tt[x["day"]] - x["buses"]
+        assert diff >= 0  # pull-outs and period changes only add buses
+        assert nums == [str(tt[x["day"]]), str(x["buses"]), str(diff)]
+    assert "buses planned" not in text

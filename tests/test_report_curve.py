@@ -65,9 +65,17 @@ def test_report_holds_one_curve_row_per_fleet(scenario: Scenario, tmp_path: Path
     assert cells == [f"{f:,}" for f in fleets]  # one row per fleet, first cell the budget
     assert "<svg" in section.group(0)
     assert 'data-field="att_min"' in section.group(0)
-    # the infeasible budget is shown with its reason, escaped
+    # the infeasible budget is shown with its reason, escaped, in a list under the table (a
+    # long reason in a table cell would make the table unreadable on a phone)
     assert HOSTILE not in text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in section.group(0)
+    assert "&lt;script&gt;" not in body.group(1)
+    why = re.search(r'</table><ul class="infeasible">(.*?)</ul>', section.group(0), re.S)
+    assert why is not None
+    items = re.findall(r"<li>(.*?)</li>", why.group(1))
+    assert len(items) == 1
+    assert items[0].endswith(
+        f"{fleets[0]}: too small &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    )
     # 30 buses (i = 2): min(8, 4) of 8 routes, 29 buses, 2,000 riders, ATT 40 - 2 = 38.0 min,
     # coverage 0.5 + 0.1 = 60.0 %, cost 2 x 10^9 KRW
     row30 = re.findall(r"<tr>(.*?)</tr>", body.group(1))[2]
