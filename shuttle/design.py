@@ -1313,7 +1313,10 @@ def _build_routes(
         lim = (
             3.0 * float(max(kn.time_s[a, b] for a, b in zip(kr[:-1], kr[1:], strict=True))) + 900.0
         )
-        cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim)
+        # a bus may turn back through a short connector only on the turnaround loop of a
+        # terminal or garage (a Seoul 차고지/종점/회차 stop or a scenario terminal)
+        inside = [t.node for t in (far, near) if t is not None]
+        cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim, turn_inside=inside)
         ends = tuple(
             ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))

@@ -19,7 +19,12 @@ A loop leaves the terminal node and comes back to it on another edge (around a b
 terminal's or garage's access road), always turning by at most the limit; the walk closes on the
 edge it started from, so the join between one trip and the next one of a vehicle is a straight
 continuation. Within one direction no road segment is driven twice (either way): repeats are made
-dearer and the walk solved again.
+dearer and the walk solved again. Turns joined by at most :data:`REVERSAL_WINDOW_M` of road are
+judged together (:meth:`TurnRouter.reversals`): a U-turn made of two right-angle turns through a
+median gap is a reversal too: the turn into its connector is priced out and the walk solved again
+(the connector itself stays open to a loop round the block that crosses the median there). A
+reversal left after :data:`REVERSAL_REPAIRS` re-solves refuses the route (``DesignError``) unless
+it lies on the turnaround loop of a terminal or garage the caller names (``turn_inside``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ TERMINAL_SIDE_M = 150.0
 RETRACE_EDGES = 60
 #: Factor applied to the cost of a road segment repeated within a direction, per repair.
 REPEAT_PENALTY = 5.0
+#: Turns with at most this much road between them count as one turn: their net change of
+#: heading must stay within the limit too. A U-turn across a median gap or through a junction
+#: of a divided road is two turns of about 90 degrees joined by a 10-40 m connector; a loop round
+#: a real block has a side of at least one block (metres).
+REVERSAL_WINDOW_M = 50.0
+#: Factor applied to the cost of the turn into the connector of such a reversal, per repair.
+REVERSAL_PENALTY = 1000.0
+#: Re-solves allowed to remove reversals (a budget apart from the one for repeated segments).
+REVERSAL_REPAIRS = 8
 
 
 def bearing_deg(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
@@ -157,12 +171,20 @@ class TurnRouter:
         b_first = np.zeros(ne)
         b_last = np.zeros(ne)
         length = np.zeros(ne)
+        #: per edge, the bearing and length (m) of each straight piece of its geometry
+        self.pieces: list[tuple[tuple[float, float], ...]] = []
         for i, (u, v) in enumerate(pairs):
             d = G.edges[u, v, int(self.keys[i])]
             pts = _edge_coords(G, u, v, d)
             b_first[i] = bearing_deg(*pts[0], *pts[1])
             b_last[i] = bearing_deg(*pts[-2], *pts[-1])
             length[i] = float(d.get("length", 0.0))
+            self.pieces.append(
+                tuple(
+                    (bearing_deg(*a, *b), geo.haversine_m(*a, *b))
+                    for a, b in zip(pts[:-1], pts[1:], strict=True)
+                )
+            )
         self.length = length
         self.b_first, self.b_last = b_first, b_last
         self._out: dict[int, list[int]] = {}
@@ -261,9 +283,22 @@ class TurnRouter:
 
     # -------------------------------------------------------------------------------- search
 
-    def _line(self, cost: np.ndarray) -> csr_matrix:
+    def _line(self, cost: np.ndarray, arc: np.ndarray | None = None) -> csr_matrix:
+        """The line graph weighted by the cost of the edge turned into (times ``arc``, a factor
+        per turn in the order of the successor matrix's entries)."""
         s = self._succ
-        return csr_matrix((cost[s.indices], s.indices, s.indptr), shape=s.shape)
+        data = cost[s.indices] if arc is None else cost[s.indices] * arc
+        return csr_matrix((data, s.indices, s.indptr), shape=s.shape)
+
+    def _turn_index(self, e1: int, e2: int) -> int:
+        """Position of the turn ``e1 -> e2`` among the successor matrix's entries."""
+        s = self._succ
+        lo, hi = int(s.indptr[e1]), int(s.indptr[e1 + 1])
+        k = lo + int(np.searchsorted(s.indices[lo:hi], e2))
+        if k >= hi or int(s.indices[k]) != e2:
+            msg = f"No turn from edge {e1} into edge {e2}."
+            raise DesignError(msg)
+        return k
 
     def _step(
         self,
@@ -307,8 +342,9 @@ class TurnRouter:
         src: dict[int, tuple[float, int]] = {}  # first edge -> (cost to be on it, origin state)
         if move:
             for e, c in states.items():
-                for j in self.successors(e):
-                    cj = c + float(cost[j])
+                lo, hi = line.indptr[e], line.indptr[e + 1]
+                for j, w in zip(line.indices[lo:hi], line.data[lo:hi], strict=True):
+                    cj = c + float(w)
                     if int(j) not in src or cj < src[int(j)][0]:
                         src[int(j)] = (cj, e)
         else:
@@ -360,13 +396,14 @@ class TurnRouter:
         layers: Sequence[tuple[Sequence[int], bool]],
         cost: np.ndarray,
         limit_s: float,
+        arc: np.ndarray | None = None,
     ) -> tuple[float, list[int], list[int]] | None:
         """Cheapest walk from the start states through the layers (``(target edges, move)``).
 
         Returns the cost, the edges after the start edge and the index in those edges where each
         layer ends, or None if some layer is unreachable.
         """
-        line = self._line(cost)
+        line = self._line(cost, arc)
         states = dict(start)
         backs: list[dict[int, tuple[int, list[int]]]] = []
         for targets, move in layers:
@@ -429,6 +466,8 @@ class TurnRouter:
         via_radius_m: float = 0.0,
         limit_s: float = np.inf,
         max_repairs: int = 4,
+        max_reversal_repairs: int = REVERSAL_REPAIRS,
+        turn_inside: Sequence[int] = (),
     ) -> Cycle:
         """Route a two-way route through ``nodes`` as one closed walk with two turnarounds.
 
@@ -444,6 +483,15 @@ class TurnRouter:
             Bound on the cost of each leg (keeps the searches local).
         max_repairs
             Re-solves allowed to remove a road segment driven twice within a direction.
+        max_reversal_repairs
+            Re-solves allowed to remove a reversal through a short connector
+            (:meth:`reversals`); a budget of its own, so pricing out repeats never uses it up.
+        turn_inside
+            Terminals (``nodes[0]`` or ``nodes[-1]``: a garage or terminus the caller declares as
+            such) whose turnaround may turn back through a short connector: a reversal left
+            after the repairs with all its inner edges on the loop of such a terminal (from
+            arriving at it to its departure side) is accepted and logged; any other refuses
+            the route.
 
         Returns
         -------
@@ -453,7 +501,8 @@ class TurnRouter:
         Raises
         ------
         DesignError
-            If no closed walk turning at most ``max_turn_deg`` exists.
+            If no closed walk turning at most ``max_turn_deg`` exists, or the only ones turn
+            back through a short connector off the loops of the ``turn_inside`` terminals.
         """
         if len(nodes) < 2:
             msg = "A route needs at least two key nodes."
@@ -475,17 +524,23 @@ class TurnRouter:
         far_end = len(mids) + 1
         near_arrive = len(layers) - 1
         cost = self.cost.copy()
+        arc = np.ones(self._succ.nnz)
+        # a reversal is priced at most twice over: with no other way round its price stays
+        # finite, so the costs of the rest of the walk still tell its choices apart
+        top = REVERSAL_PENALTY**2
         split: tuple[list[int], list[int], float, float] | None = None
-        for attempt in range(max_repairs + 1):
+        n_rep = n_rev = 0
+        rev_all: set[int] = set()
+        for attempt in range(max_repairs + max_reversal_repairs + 1):
             best: tuple[float, list[int], list[int]] | None = None
             # a repaired walk costs more: the leg bound only speeds up the first search
             for lim in (limit_s, np.inf) if attempt == 0 and np.isfinite(limit_s) else (np.inf,):
                 # the walk closes on its start edge: guess it with a free start, then solve exactly
-                free = self._dp({e: 0.0 for e in side0}, [*layers, (side0, True)], cost, lim)
+                free = self._dp({e: 0.0 for e in side0}, [*layers, (side0, True)], cost, lim, arc)
                 tried = [free[1][-1]] if free is not None else []
                 tried += [e for e in side0 if e not in tried]
                 for e0 in tried:
-                    best = self._dp({e0: 0.0}, [*layers, ([e0], True)], cost, lim)
+                    best = self._dp({e0: 0.0}, [*layers, ([e0], True)], cost, lim, arc)
                     if best is not None:
                         break
                 if best is not None:
@@ -499,14 +554,50 @@ class TurnRouter:
             edges = best[1][1:]
             ends = best[2]
             split = self._split(edges, ends[far_arrive], ends[far_end], ends[near_arrive])
-            rep = self.repeats(split[0]) | self.repeats(split[1])
-            if not rep:
+            rep_all = self.repeats(split[0]) | self.repeats(split[1])
+            rev_all = self.reversals(edges)
+            rep = rep_all if n_rep < max_repairs else set()
+            # a turn priced twice over already has no other way round: not priced again
+            rev = {
+                (e1, e2)
+                for e1, e2 in (self.reversal_turns(edges) if rev_all else ())
+                if n_rev < max_reversal_repairs
+                and (
+                    cost[e1] < self.cost[e1] * top
+                    if e1 == e2
+                    else arc[self._turn_index(e1, e2)] < top
+                )
+            }
+            if not rep and not rev:
                 break
-            if attempt == max_repairs:
-                log.debug("route through %s drives a road segment twice (no alternative)", nodes)
+            n_rep += bool(rep)
+            n_rev += bool(rev)
             for e in rep:
                 cost[e] *= REPEAT_PENALTY
+            for e1, e2 in sorted(rev):
+                if e1 == e2:  # a reversal inside one edge's geometry
+                    cost[e1] = min(cost[e1] * REVERSAL_PENALTY, self.cost[e1] * top)
+                else:  # the turn into the connector, not the connector itself
+                    k = self._turn_index(e1, e2)
+                    arc[k] = min(arc[k] * REVERSAL_PENALTY, top)
         assert split is not None
+        if rev_all:
+            inside: set[int] = set()
+            if tn in turn_inside:
+                inside.update(edges[ends[far_arrive] : ends[far_end]])
+            if t0 in turn_inside:
+                inside.update(edges[ends[near_arrive] :])
+            bad = sorted(e for e in rev_all if e not in inside)
+            if bad:
+                u, v = self.pairs[bad[0]]
+                msg = (
+                    f"The route through nodes {nodes[0]} ... {nodes[-1]} turns back through the "
+                    f"short connector {u} -> {v} (two turns of more than {self.max_turn_deg:g} "
+                    f"degrees together within {REVERSAL_WINDOW_M:g} m of road) and no walk "
+                    "round a block avoids it."
+                )
+                raise DesignError(msg)
+            log.info("route through %s turns back on the loop of its terminal", list(nodes))
         out_e, back_e, far_loop, near_loop = split
         if not out_e or not back_e:
             msg = f"The closed road walk through nodes {nodes[0]} ... {nodes[-1]} is empty."
@@ -569,6 +660,64 @@ class TurnRouter:
         far_loop = float(self.length[edges[far_arrive:far_end]].sum())
         near_loop = float(self.length[edges[near_arrive:]].sum())
         return out_e, back_e, far_loop, near_loop
+
+    def reversals(self, edges: Sequence[int], *, closed: bool = True) -> set[int]:
+        """Edges holding the middle of a reversal made of several turns close together.
+
+        Along ``edges`` (a closed walk when ``closed``), piece by piece of the edges' geometry,
+        the signed changes of heading are summed over every stretch whose inner pieces add up to
+        at most :data:`REVERSAL_WINDOW_M`; where the sum exceeds ``max_turn_deg`` the edges of
+        the inner pieces are returned (a single turn above the limit is no arc of the line graph
+        at all). Bends inside an edge's geometry count like turns between edges.
+        """
+        return {e for inner, _ in self._reversal_spans(edges, closed=closed) for e in inner}
+
+    def reversal_turns(self, edges: Sequence[int], *, closed: bool = True) -> set[tuple[int, int]]:
+        """Where each reversal of :meth:`reversals` begins: the turn ``(e1, e2)`` from the road
+        driven into its connector (``e1 == e2`` for a reversal inside one edge's geometry).
+
+        Pricing that turn, not the connector, leaves the connector to walks that cross it
+        without reversing (a loop round the block crossing the median at the same gap).
+        """
+        out: set[tuple[int, int]] = set()
+        for _, span in self._reversal_spans(edges, closed=closed):
+            out.add((span[0], span[1]) if len(span) > 1 else (span[0], span[0]))
+        return out
+
+    def _reversal_spans(
+        self, edges: Sequence[int], *, closed: bool
+    ) -> list[tuple[list[int], list[int]]]:
+        """Per reversal along ``edges``: its inner edges and all its edges (no repeats in a row)."""
+
+        def signed(b_in: float, b_out: float) -> float:
+            return (b_out - b_in + 180.0) % 360.0 - 180.0
+
+        seq = [int(e) for e in edges]
+        if len(seq) < 2:
+            return []
+        walk = seq + seq if closed else seq
+        pieces = [(b, m, e) for e in walk for b, m in self.pieces[e]]
+        n = sum(len(self.pieces[e]) for e in seq) if closed else len(pieces) - 2
+        out: list[tuple[list[int], list[int]]] = []
+        for i in range(max(n, 0)):
+            net = signed(pieces[i][0], pieces[i + 1][0])
+            inner: list[int] = []
+            road = 0.0
+            for j in range(i + 1, len(pieces) - 1):
+                b, m, e = pieces[j]
+                road += m
+                if road > REVERSAL_WINDOW_M:
+                    break
+                net += signed(b, pieces[j + 1][0])
+                inner.append(e)
+                if abs(net) > self.max_turn_deg:
+                    span = [pieces[i][2]]
+                    for _, _, f in pieces[i + 1 : j + 2]:
+                        if f != span[-1]:
+                            span.append(f)
+                    out.append((inner, span))
+                    break
+        return out
 
     def repeats(self, edges: Sequence[int]) -> set[int]:
         """Edges (both ways) of road segments driven more than once in ``edges``."""

@@ -1234,17 +1234,33 @@ def place_stops(
                     used.add(id(c.stop))
                     sel.d, sel.edge, sel.cand = c.d, c.edge, c.stop
                 else:
-                    # clear of bus stops at full spacing, else at half spacing, else the
-                    # nearest free bus stop in the gap, else at full spacing regardless
-                    lo_m, hi_m = prev + cfg.min_spacing_m, nxt - cfg.min_spacing_m
+                    # clear of bus stops at full spacing, else at half spacing (first within
+                    # max_spacing_m of both neighbours, then anywhere between them), else the
+                    # nearest free bus stop in the gap within max_spacing_m of both neighbours
+                    # (a fill never jumps to a bus stop that leaves a long gap), else the
+                    # least crowded point there, else at full spacing regardless
+                    far_lo, far_hi = nxt - cfg.max_spacing_m, prev + cfg.max_spacing_m
+                    lo_m = max(prev + cfg.min_spacing_m, far_lo)
+                    hi_m = min(nxt - cfg.min_spacing_m, far_hi)
                     half = cfg.min_spacing_m / 2
-                    ok = path.nearest_ok(sel.d, lo_m, hi_m, avoid, strict=True) or path.nearest_ok(
-                        sel.d, prev + half, nxt - half, avoid, strict=True
+                    lo_h, hi_h = max(prev + half, far_lo), min(nxt - half, far_hi)
+                    ok = (
+                        path.nearest_ok(sel.d, lo_m, hi_m, avoid, strict=True)
+                        or path.nearest_ok(sel.d, lo_h, hi_h, avoid, strict=True)
+                        or path.nearest_ok(
+                            sel.d,
+                            prev + cfg.min_spacing_m,
+                            nxt - cfg.min_spacing_m,
+                            avoid,
+                            strict=True,
+                        )
+                        or path.nearest_ok(sel.d, prev + half, nxt - half, avoid, strict=True)
                     )
                     inside = [
                         c
                         for c in cands
                         if prev < c.d < nxt
+                        and far_lo <= c.d <= far_hi
                         and id(c.stop) not in used
                         and c.stop.stop.name_ko not in around
                     ]
@@ -1255,8 +1271,11 @@ def place_stops(
                     else:
                         ok = (
                             ok
-                            or _roomiest(path, index, prev + half, nxt - half, sel.d, None, clear_m)
+                            or _roomiest(path, index, lo_h, hi_h, sel.d, None, clear_m)
                             or path.nearest_ok(sel.d, lo_m, hi_m)
+                            or path.nearest_ok(
+                                sel.d, prev + cfg.min_spacing_m, nxt - cfg.min_spacing_m
+                            )
                         )
                         if ok is None:
                             log.debug("no stoppable road for a new stop near %.0f m", sel.d)

@@ -132,3 +132,28 @@ def test_road_class_and_name() -> None:
     assert roads.road_name({"name": ["통일로", "", "연서로"]}) == "연서로"  # sorted: 연 < 통
     assert roads.road_name({"name": float("nan")}) == ""
     assert roads.road_name({"name": " 수색로 "}) == "수색로"
+
+
+def test_a_u_turn_through_a_short_connector_is_a_reversal() -> None:
+    """Two right-angle turns 20 m apart reverse the bus as surely as one U-turn does."""
+    G = _grid()
+    # node 95 lies 20 m south of corner 3; 3 -> 95 heads south (a right turn of 90 degrees
+    # after arriving at 3 heading east), 95 -> 2 heads west-north-west (a right turn of about
+    # 100 degrees): a U-turn of ~190 degrees across 20 m of road, 10 s against the 20 s of the
+    # block loop 3 -> 13 -> 12
+    G.add_node(95, x=126.9 + DX * 3, y=37.55 - 20.0 / 100.0 * DY)
+    _edge(G, 3, 95, s=2.0, m=20.0)
+    _edge(G, 95, 2, s=8.0, m=102.0)
+    router = TurnRouter(G, max_turn_deg=150.0)
+    e = [router.eid[(2, 3)], router.eid[(3, 95)], router.eid[(95, 2)]]
+    # each turn alone is within the limit; together they turn by 190 degrees by hand
+    assert router.turn(e[0], e[1]) == pytest.approx(90.0, abs=1.0)
+    assert 95.0 < router.turn(e[1], e[2]) < 105.0
+    assert router.reversals(e, closed=False) == {e[1]}
+    cy = router.cycle([0, 3])
+    walk = list(cy.out_nodes) + list(cy.back_nodes[1:])
+    assert (3, 95) not in set(zip(walk[:-1], walk[1:], strict=False))
+    assert cy.loop_m[0] == pytest.approx(200.0)  # round the block instead
+    # a real block (100 m sides) is no reversal: the loop 3 -> 13 -> 12 passes
+    blk = [router.eid[(2, 3)], router.eid[(3, 13)], router.eid[(13, 12)]]
+    assert router.reversals(blk, closed=False) == set()
