@@ -26,7 +26,14 @@ strategy of its tail node ``i`` when it lowers ``u_i``, and then
 ``u_i = (wait_factor + sum_a f_a (u_j + c_a)) / F_i``. An infinite-frequency link (walk, ride,
 alight) replaces the whole set at its node. Demand is then loaded in the reverse scanning order,
 split by ``f_a / F_i``. The expected time of each strategy is split into its components (walk,
-wait, in-vehicle, transfer penalty and the number of boardings) with the same weights.
+wait, in-vehicle, transfer penalty and the number of boardings) with the same weights. Ties in
+the scanning order go to the link listed first, and a link whose tail node is already closed
+(its strategy fixed by a walk or ride) is never queued.
+
+The kernel is compiled by numba and releases the GIL: destinations are assigned in chunks on
+several threads (``threads``), each chunk returning its link flows per destination, and the flows
+are summed over the destinations in their order, so the results are the same to the bit whatever
+the number of threads.
 
 Capacity does not feed back (no crowding model): loads above capacity are reported, not
 redistributed.
@@ -36,7 +43,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +58,10 @@ log = logging.getLogger(__name__)
 
 _INF = math.inf
 _EPS = 1e-9
+# destinations x links below which the assignment runs in one thread
+_THREADED_WORK = 2_000_000
+# destinations per call of the kernel (at most; their flows are held until summed)
+_CHUNK = 16
 # link kinds
 _WALK, _BOARD, _RIDE, _ALIGHT = 0, 1, 2, 3
 # components of the expected time
@@ -152,26 +165,8 @@ class _Net:
         transfer_penalty_s: float,
         boarding_penalty_s: float,
     ) -> None:
-        tail: list[int] = []
-        head: list[int] = []
-        cost: list[tuple[float, float, float, float]] = []  # walk, ivt, penalty, boardings
-        freq: list[float] = []
-        kind: list[int] = []
-        ref: list[tuple[int, int]] = []  # (line index, position) for board/ride/alight
-
-        def add(a: int, b: int, c: tuple[float, float, float, float], f: float, k: int,
-                r: tuple[int, int] = (-1, -1)) -> None:
-            tail.append(a)
-            head.append(b)
-            cost.append(c)
-            freq.append(f)
-            kind.append(k)
-            ref.append(r)
-
         # node layout: stops [0, n), origin copies [n, 2n), on-board nodes after
-        nxt = 2 * n_stops
-        self.onboard: list[list[int]] = []
-        for li, line in enumerate(lines):
+        for line in lines:
             if len(line.stops) < 2 or len(line.run_s) != len(line.stops) - 1:
                 msg = (
                     f"Line {line.line_id}: {len(line.stops)} stops and {len(line.run_s)} run "
@@ -187,86 +182,129 @@ class _Net:
             if any(not 0 <= s < n_stops for s in line.stops):
                 msg = f"Line {line.line_id}: a stop node lies outside 0..{n_stops - 1}."
                 raise DesignError(msg)
-            nodes = list(range(nxt, nxt + len(line.stops)))
-            nxt += len(line.stops)
-            self.onboard.append(nodes)
-            f = 1.0 / line.headway_s
-            last = len(line.stops) - 1
-            nb = 1.0 if line.counted else 0.0  # a background line's boardings are not counted
-            for k, s in enumerate(line.stops):
-                if k < last:
-                    add(s, nodes[k], (0.0, 0.0, transfer_penalty_s + boarding_penalty_s, nb), f,
-                        _BOARD, (li, k))
-                    add(n_stops + s, nodes[k], (0.0, 0.0, boarding_penalty_s, nb), f, _BOARD,
-                        (li, k))
-                    add(nodes[k], nodes[k + 1], (0.0, float(line.run_s[k]), 0.0, 0.0), _INF, _RIDE,
-                        (li, k))
-                if k > 0:
-                    add(nodes[k], s, (0.0, 0.0, 0.0, 0.0), _INF, _ALIGHT, (li, k))
-        for w in walks:
-            if not (0 <= w.a < n_stops and 0 <= w.b < n_stops):
-                msg = f"Walk link {w.a} -> {w.b} names a node outside 0..{n_stops - 1}."
-                raise DesignError(msg)
-            if not (w.time_s >= 0 and math.isfinite(w.time_s)):
-                msg = f"Walk link {w.a} -> {w.b}: time must be finite and >= 0, got {w.time_s}."
-                raise DesignError(msg)
-            add(w.a, w.b, (float(w.time_s), 0.0, 0.0, 0.0), _INF, _WALK)
-            # an origin walks first, then boards without the transfer penalty
-            add(n_stops + w.a, n_stops + w.b, (float(w.time_s), 0.0, 0.0, 0.0), _INF, _WALK)
-        for s in range(n_stops):  # an origin copy is also the stop itself (to end or walk on)
-            add(n_stops + s, s, (0.0, 0.0, 0.0, 0.0), _INF, _WALK)
+        wa = np.asarray([w.a for w in walks], dtype=np.int64)
+        wb = np.asarray([w.b for w in walks], dtype=np.int64)
+        wt = np.asarray([w.time_s for w in walks], dtype=float)
+        bad = ~((wa >= 0) & (wa < n_stops) & (wb >= 0) & (wb < n_stops))
+        if bad.any():
+            w = walks[int(np.argmax(bad))]
+            msg = f"Walk link {w.a} -> {w.b} names a node outside 0..{n_stops - 1}."
+            raise DesignError(msg)
+        bad = ~(np.isfinite(wt) & (wt >= 0))
+        if bad.any():
+            w = walks[int(np.argmax(bad))]
+            msg = f"Walk link {w.a} -> {w.b}: time must be finite and >= 0, got {w.time_s}."
+            raise DesignError(msg)
+        # per line position k: board (k < last), board from the origin copy (k < last), ride to
+        # k + 1 (k < last), alight (k > 0), in this order; lines in their order
+        m = np.asarray([len(line.stops) for line in lines], dtype=np.int64)
+        n_pos = int(m.sum())
+        li = np.repeat(np.arange(len(lines), dtype=np.int64), m)
+        first = np.cumsum(m) - m  # index of each line's first position
+        k = np.arange(n_pos, dtype=np.int64) - np.repeat(first, m)
+        last = np.repeat(m - 1, m)
+        st = np.fromiter((s for line in lines for s in line.stops), np.int64, n_pos)
+        run = np.fromiter(
+            (t for line in lines for t in (*line.run_s, 0.0)), float, n_pos
+        )  # 0 after the last stop (no ride)
+        f = np.repeat(np.asarray([1.0 / line.headway_s for line in lines]), m)
+        nb = np.repeat(np.asarray([1.0 if line.counted else 0.0 for line in lines]), m)
+        ob = 2 * n_stops + np.arange(n_pos, dtype=np.int64)  # on-board node of each position
+        zero = np.zeros(n_pos)
+        pen = transfer_penalty_s + boarding_penalty_s
+        blocks = (  # tail, head, cost (walk, ivt, penalty, boardings), freq, kind
+            (st, ob, (zero, zero, zero + pen, nb), f, _BOARD),
+            (n_stops + st, ob, (zero, zero, zero + boarding_penalty_s, nb), f, _BOARD),
+            (ob, ob + 1, (zero, run, zero, zero), zero + _INF, _RIDE),
+            (ob, st, (zero, zero, zero, zero), zero + _INF, _ALIGHT),
+        )
+        keep = np.stack([k < last, k < last, k < last, k > 0], axis=1).reshape(-1)
+
+        def weave(parts: Sequence[np.ndarray]) -> np.ndarray:
+            return np.stack(parts, axis=1).reshape(-1)[keep]
+
+        lt = weave([b[0] for b in blocks])
+        lh = weave([b[1] for b in blocks])
+        lc = np.stack([weave([b[2][c] for b in blocks]) for c in range(4)], axis=1)
+        lf = weave([b[3] for b in blocks])
+        lk = weave([np.full(n_pos, b[4], dtype=np.int64) for b in blocks])
+        lref = weave([li] * 4)
+        lpos = weave([k] * 4)
+        # each walk, then its copy between origin copies (an origin walks first, then boards
+        # without the transfer penalty); then origin copy -> stop (to end there or walk on)
+        nw = len(wa)
+        wt2 = np.repeat(wt, 2)
+        s_all = np.arange(n_stops, dtype=np.int64)
+        self.tail = np.concatenate(
+            [lt, np.stack([wa, n_stops + wa], 1).reshape(-1), n_stops + s_all]
+        )
+        self.head = np.concatenate([lh, np.stack([wb, n_stops + wb], 1).reshape(-1), s_all])
+        wc = np.zeros((2 * nw + n_stops, 4))
+        wc[: 2 * nw, 0] = wt2
+        self.cost = np.concatenate([lc, wc]).reshape(-1, 4)
+        self.total_cost = self.cost[:, 0] + self.cost[:, 1] + self.cost[:, 2]
+        self.freq = np.concatenate([lf, np.full(2 * nw + n_stops, _INF)])
+        self.kind = np.concatenate([lk, np.full(2 * nw + n_stops, _WALK, dtype=np.int64)])
+        self.ref_line = np.concatenate([lref, np.full(2 * nw + n_stops, -1, dtype=np.int64)])
+        self.ref_pos = np.concatenate([lpos, np.full(2 * nw + n_stops, -1, dtype=np.int64)])
+        nxt = 2 * n_stops + n_pos
         self.n_nodes = nxt
         self.n_stops = n_stops
-        self.tail = np.asarray(tail, dtype=np.int64)
-        self.head = np.asarray(head, dtype=np.int64)
-        self.cost = np.asarray(cost, dtype=float).reshape(-1, 4)
-        self.total_cost = self.cost[:, 0] + self.cost[:, 1] + self.cost[:, 2]
-        self.freq = np.asarray(freq, dtype=float)
-        self.kind = np.asarray(kind, dtype=np.int64)
-        self.ref = ref
         # incoming links per head node
         order = np.argsort(self.head, kind="stable")
-        self.in_order = order
-        self.in_start = np.searchsorted(self.head[order], np.arange(nxt + 1))
+        self.in_order = order.astype(np.int64)
+        self.in_start = np.searchsorted(self.head[order], np.arange(nxt + 1)).astype(np.int64)
+        self.in_tail = self.tail[order]  # tails and costs in that order (read in sequence)
+        self.in_tot = self.total_cost[order]
+        self.in_inf = ~np.isfinite(self.freq[order])
 
 
 def _heap_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
     """Push onto a binary min-heap stored in ``keys``/``vals``; return the new size."""
     i = size
+    while i > 0:  # move the hole up while the parent is larger
+        p = (i - 1) >> 1
+        kp = keys[p]
+        if kp < key or (kp == key and vals[p] <= val):
+            break
+        keys[i] = kp
+        vals[i] = vals[p]
+        i = p
     keys[i] = key
     vals[i] = val
-    while i > 0:
-        p = (i - 1) // 2
-        if keys[p] < keys[i] or (keys[p] == keys[i] and vals[p] <= vals[i]):
-            break
-        keys[p], keys[i] = keys[i], keys[p]
-        vals[p], vals[i] = vals[i], vals[p]
-        i = p
     return size + 1
 
 
 def _heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[float, int, int]:
     """Pop the smallest (key, value) (ties: smallest value); return it and the new size."""
-    key = keys[0]
-    val = vals[0]
+    top_key = keys[0]
+    top_val = vals[0]
     size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
+    key = keys[size]
+    val = vals[size]
     i = 0
-    while True:
-        lft = 2 * i + 1
-        rgt = lft + 1
-        m = i
-        if lft < size and (keys[lft] < keys[m] or (keys[lft] == keys[m] and vals[lft] < vals[m])):
-            m = lft
-        if rgt < size and (keys[rgt] < keys[m] or (keys[rgt] == keys[m] and vals[rgt] < vals[m])):
-            m = rgt
-        if m == i:
+    while True:  # move the hole down while the smaller child is smaller than the last entry
+        c = 2 * i + 1
+        if c >= size:
             break
-        keys[m], keys[i] = keys[i], keys[m]
-        vals[m], vals[i] = vals[i], vals[m]
-        i = m
-    return key, val, size
+        kc = keys[c]
+        vc = vals[c]
+        r = c + 1
+        if r < size:
+            kr = keys[r]
+            vr = vals[r]
+            if kr < kc or (kr == kc and vr < vc):
+                c = r
+                kc = kr
+                vc = vr
+        if not (kc < key or (kc == key and vc < val)):
+            break
+        keys[i] = kc
+        vals[i] = vc
+        i = c
+    keys[i] = key
+    vals[i] = val
+    return top_key, top_val, size
 
 
 def _sf_kernel(
@@ -278,23 +316,33 @@ def _sf_kernel(
     freq: np.ndarray,
     in_order: np.ndarray,
     in_start: np.ndarray,
+    in_tail: np.ndarray,
+    in_tot: np.ndarray,
+    in_inf: np.ndarray,
     dests: np.ndarray,
     origin_nodes: np.ndarray,
     D: np.ndarray,
     wait_factor: float,
     eps: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Optimal strategies to every destination and the loading of ``D`` (see the module doc).
 
-    Plain Python over arrays, compiled by numba when it is installed. Returns the expected times
-    ``(no, nd)``, their components ``(5, no, nd)`` and the flow on every link.
+    Plain Python over arrays, compiled by numba when it is installed (and then free of the GIL).
+    Returns the expected times ``(no, nd)``, their components ``(5, no, nd)`` and the loading as
+    records: destination ``di`` puts ``rec_flow[k]`` riders on link ``rec_link[k]`` for ``k`` in
+    ``rec_start[di]:rec_start[di + 1]`` (each link at most once per destination), so that the
+    caller sums the flows over destinations in one fixed order however they were computed.
     """
     n_links = tail.shape[0]
     no = origin_nodes.shape[0]
     nd = dests.shape[0]
     time_s = np.full((no, nd), np.inf)
     comps = np.zeros((5, no, nd))
-    flow = np.zeros(n_links)
+    rcap = n_links + 16
+    rec_link = np.empty(rcap, dtype=np.int64)
+    rec_flow = np.empty(rcap)
+    rec_start = np.zeros(nd + 1, dtype=np.int64)
+    nrec = 0
     cap = n_links * 4 + 16
     hkeys = np.empty(cap)
     hvals = np.empty(cap, dtype=np.int64)
@@ -303,6 +351,9 @@ def _sf_kernel(
     comp = np.empty((n, 5))
     S = np.empty((n, 5))
     closed = np.empty(n, dtype=np.bool_)
+    settled = np.empty(n, dtype=np.bool_)
+    bkey = np.empty(n)  # the best key of a node's infinite-frequency links queued so far
+    blink = np.empty(n, dtype=np.int64)
     inf_link = np.empty(n, dtype=np.int64)
     done = np.empty(n_links, dtype=np.bool_)
     selected = np.empty(n_links, dtype=np.int64)
@@ -315,6 +366,9 @@ def _sf_kernel(
         comp[:, :] = 0.0
         S[:, :] = 0.0
         closed[:] = False
+        settled[:] = False
+        bkey[:] = np.inf
+        blink[:] = -1
         inf_link[:] = -1
         done[:] = False
         nsel = 0
@@ -333,7 +387,10 @@ def _sf_kernel(
                 continue
             done[a] = True
             i = tail[a]
-            if closed[i] or u[i] <= key + eps:
+            if closed[i]:
+                continue
+            if u[i] <= key + eps:  # so for every later link out of i (keys only grow)
+                settled[i] = True
                 continue
             step[0] = cost[a, 0]
             step[1] = 0.0
@@ -360,8 +417,21 @@ def _sf_kernel(
                 u[i] = total
             selected[nsel] = a
             nsel += 1
+            ui = u[i]
             for k in range(in_start[i], in_start[i + 1]):
+                ti = in_tail[k]
+                if closed[ti] or settled[ti]:  # it would be skipped when popped: never queued
+                    continue
                 b = in_order[k]
+                if done[b]:
+                    continue
+                kb = ui + in_tot[k]
+                if in_inf[k]:  # of a node's walks and rides only the first popped can count
+                    if kb < bkey[ti] or (kb == bkey[ti] and b < blink[ti]):
+                        bkey[ti] = kb
+                        blink[ti] = b
+                    else:
+                        continue
                 if size >= cap:  # grow the heap (rare: many lines at one stop)
                     cap *= 2
                     nk = np.empty(cap)
@@ -370,7 +440,7 @@ def _sf_kernel(
                     nv[:size] = hvals[:size]
                     hkeys = nk
                     hvals = nv
-                size = _heap_push(hkeys, hvals, size, u[i] + tot[b], b)
+                size = _heap_push(hkeys, hvals, size, kb, b)
         V[:] = 0.0
         any_demand = False
         for oi in range(no):
@@ -383,6 +453,7 @@ def _sf_kernel(
                     V[o] += D[oi, di]
                     any_demand = True
         if not any_demand:
+            rec_start[di + 1] = nrec
             continue
         for k in range(nsel - 1, -1, -1):
             a = selected[k]
@@ -395,9 +466,26 @@ def _sf_kernel(
                 v = V[i]
             else:
                 v = V[i] * freq[a] / F[i]
-            flow[a] += v
+            if nrec >= rcap:  # grow the records
+                rcap *= 2
+                nl = np.empty(rcap, dtype=np.int64)
+                nf = np.empty(rcap)
+                nl[:nrec] = rec_link[:nrec]
+                nf[:nrec] = rec_flow[:nrec]
+                rec_link = nl
+                rec_flow = nf
+            rec_link[nrec] = a
+            rec_flow[nrec] = v
+            nrec += 1
             V[head[a]] += v
-    return time_s, comps, flow
+        rec_start[di + 1] = nrec
+    return time_s, comps, rec_link[:nrec], rec_flow[:nrec], rec_start
+
+
+def _add_flows(flow: np.ndarray, rec_link: np.ndarray, rec_flow: np.ndarray) -> None:
+    """``flow[rec_link[k]] += rec_flow[k]`` in the order of ``k``."""
+    for k in range(rec_link.shape[0]):
+        flow[rec_link[k]] += rec_flow[k]
 
 
 try:  # compiled when numba is installed (a declared dependency); plain Python otherwise
@@ -406,8 +494,53 @@ try:  # compiled when numba is installed (a declared dependency); plain Python o
     _heap_push = numba.njit(cache=True, nogil=True)(_heap_push)
     _heap_pop = numba.njit(cache=True, nogil=True)(_heap_pop)
     _sf_kernel_jit = numba.njit(cache=True, nogil=True)(_sf_kernel)
+    _add_flows_jit = numba.njit(cache=True, nogil=True)(_add_flows)
 except ImportError:  # pragma: no cover - numba is a dependency
     _sf_kernel_jit = _sf_kernel
+    _add_flows_jit = _add_flows
+
+
+def _threads(threads: int | None, nd: int, n_links: int) -> int:
+    """Threads to run: ``threads`` (None: one per core, or one for a small problem)."""
+    if threads is not None and threads < 1:
+        msg = f"threads must be 1 or more, got {threads}."
+        raise DesignError(msg)
+    if threads is None:
+        threads = (os.cpu_count() or 1) if nd * n_links >= _THREADED_WORK else 1
+    return max(1, min(threads, nd))
+
+
+def _chunks(nd: int, k: int) -> list[tuple[int, int]]:
+    """``nd`` destinations cut into ``k`` (or fewer) contiguous chunks of near-equal size."""
+    k = max(1, min(k, nd))
+    edges = [round(i * nd / k) for i in range(k + 1)]
+    return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+
+
+def _line_loads(
+    net: _Net, lines: Sequence[Line], flow: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Boardings, alightings and load per stop position of each line from the link flows."""
+    sizes = np.asarray([len(line.stops) for line in lines], dtype=np.int64)
+    stop_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    ride_off = np.concatenate([[0], np.cumsum(sizes - 1)]).astype(np.int64)
+    n_all = int(stop_off[-1])
+    b = np.zeros(n_all)
+    al = np.zeros(n_all)
+    ride = np.zeros(int(ride_off[-1]))
+    a = np.flatnonzero(flow)  # ascending: the sums run in link order
+    k = net.kind[a]
+    for arr, kind, off in ((b, _BOARD, stop_off), (al, _ALIGHT, stop_off), (ride, _RIDE, ride_off)):
+        m = a[k == kind]
+        np.add.at(arr, off[net.ref_line[m]] + net.ref_pos[m], flow[m])
+    return [
+        (
+            b[stop_off[i] : stop_off[i + 1]],
+            al[stop_off[i] : stop_off[i + 1]],
+            ride[ride_off[i] : ride_off[i + 1]],
+        )
+        for i in range(len(lines))
+    ]
 
 
 def assign(
@@ -421,6 +554,7 @@ def assign(
     wait_factor: float = 0.5,
     transfer_penalty_s: float = 0.0,
     boarding_penalty_s: float = 0.0,
+    threads: int | None = None,
 ) -> Assignment:
     """Assign an OD matrix to a frequency-based transit network by optimal strategies.
 
@@ -443,6 +577,9 @@ def assign(
         Added to every boarding after the first.
     boarding_penalty_s
         Added to every boarding.
+    threads
+        Destinations are assigned in this many threads (None: one per core, or one for a small
+        problem). The results are the same, to the bit, for any number of threads.
 
     Returns
     -------
@@ -453,7 +590,7 @@ def assign(
     Raises
     ------
     DesignError
-        If a line, walk or the matrix does not fit the network.
+        If a line, walk or the matrix does not fit the network, or ``threads`` is below 1.
     """
     D = np.asarray(demand, dtype=float)
     if D.shape != (len(origins), len(destinations)):
@@ -474,51 +611,49 @@ def assign(
     )
     no, nd = len(origins), len(destinations)
     D = D.copy()
-    for oi, o in enumerate(origins):
-        for di, d in enumerate(destinations):
-            if o == d:
-                D[oi, di] = 0.0
-    origin_nodes = np.asarray([n_stops + o for o in origins], dtype=np.int64)
-    # the origin copy of a destination is the destination itself: no trip inside one node
-    time_s, comps, flow = _sf_kernel_jit(
-        net.n_nodes,
-        net.tail,
-        net.head,
-        net.cost,
-        net.total_cost,
-        net.freq,
-        net.in_order.astype(np.int64),
-        net.in_start.astype(np.int64),
-        np.asarray(destinations, dtype=np.int64).reshape(-1),
-        origin_nodes.reshape(-1),
-        D.reshape(no, nd),
-        float(wait_factor),
-        _EPS,
-    )
-    for oi, o in enumerate(origins):
-        for di, d in enumerate(destinations):
-            if o == d:
-                time_s[oi, di] = _INF
-                comps[:, oi, di] = 0.0
-    loads = []
-    for line in lines:
-        m = len(line.stops)
-        b = np.zeros(m)
-        al = np.zeros(m)
-        ride = np.zeros(m - 1)
-        loads.append((b, al, ride))
-    for a in np.flatnonzero(flow):
-        k = net.kind[a]
-        if k == _WALK:
-            continue
-        li, pos = net.ref[a]
-        b, al, ride = loads[li]
-        if k == _BOARD:
-            b[pos] += flow[a]
-        elif k == _ALIGHT:
-            al[pos] += flow[a]
-        else:
-            ride[pos] += flow[a]
+    org = np.asarray(origins, dtype=np.int64).reshape(-1)
+    dst = np.asarray(destinations, dtype=np.int64).reshape(-1)
+    same = org[:, None] == dst[None, :]  # no trip inside one node
+    D[same] = 0.0
+    origin_nodes = org + n_stops
+    flow = np.zeros(len(net.tail))
+    time_s = np.full((no, nd), _INF)
+    comps = np.zeros((5, no, nd))
+    args = (
+        net.n_nodes, net.tail, net.head, net.cost, net.total_cost, net.freq,
+        net.in_order, net.in_start, net.in_tail, net.in_tot, net.in_inf,
+    )  # fmt: skip
+
+    def run(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        t, c, rl, rf, _ = _sf_kernel_jit(
+            *args, dst[lo:hi], origin_nodes, np.ascontiguousarray(D[:, lo:hi]),
+            float(wait_factor), _EPS,
+        )  # fmt: skip
+        return t, c, rl, rf
+
+    n_threads = _threads(threads, nd, len(net.tail))
+    # chunks of a few destinations (their flow records are held until merged), at least four
+    # per thread so that the threads finish together
+    n_chunks = max(-(-nd // _CHUNK), 4 * n_threads if n_threads > 1 else 1)
+    bounds = _chunks(nd, n_chunks)
+
+    def merge(
+        lo: int, hi: int, t: np.ndarray, c: np.ndarray, rl: np.ndarray, rf: np.ndarray
+    ) -> None:
+        time_s[:, lo:hi] = t
+        comps[:, :, lo:hi] = c
+        _add_flows_jit(flow, rl, rf)  # destinations in their order, whatever the threads
+
+    if n_threads == 1:
+        for lo, hi in bounds:
+            merge(lo, hi, *run(lo, hi))
+    else:  # the kernel releases the GIL; the chunks are merged in order as they come
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for (lo, hi), part in zip(bounds, pool.map(lambda b: run(*b), bounds), strict=True):
+                merge(lo, hi, *part)
+    time_s[same] = _INF
+    comps[:, same] = 0.0
+    loads = _line_loads(net, lines, flow)
     out_lines = tuple(
         LineLoad(
             line_id=line.line_id,

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from shuttle import assign as assign_mod
 from shuttle.assign import Line, Walk, assign
 from shuttle.errors import DesignError
 
@@ -139,6 +140,106 @@ def test_walking_beats_a_slow_bus_and_unreachable_is_unserved() -> None:
 def test_bad_network_is_one_clear_error(lines: list[Line], walks: list[Walk], match: str) -> None:
     with pytest.raises(DesignError, match=match):
         assign(2, lines, walks, [0], [1], np.array([[1.0]]))
+
+
+def test_a_network_of_walks_alone() -> None:
+    r = assign(3, [], [Walk(0, 1, 60.0)], [0, 2], [1], np.array([[1.0], [2.0]]))
+    assert r.time_s[0, 0] == pytest.approx(60.0)
+    assert math.isinf(r.time_s[1, 0])
+    assert r.unserved == pytest.approx(2.0)
+    assert r.lines == ()
+
+
+def test_expanded_links_of_one_line() -> None:
+    # stops 0..2, origin copies 3..5, on-board nodes 6..8 of line 0 -> 1 -> 2; per position:
+    # board, board from the origin copy, ride (not at the last stop), alight (not at the first);
+    # then each walk and its origin-copy twin, then origin copy -> stop
+    net = assign_mod._Net(
+        3, [Line("L", (0, 1, 2), (60.0, 90.0), 600.0)], [Walk(2, 0, 30.0)],
+        transfer_penalty_s=300.0, boarding_penalty_s=10.0,
+    )  # fmt: skip
+    B, R, AL, W = assign_mod._BOARD, assign_mod._RIDE, assign_mod._ALIGHT, assign_mod._WALK
+    assert list(zip(net.tail, net.head, net.kind, strict=True)) == [
+        (0, 6, B), (3, 6, B), (6, 7, R),
+        (1, 7, B), (4, 7, B), (7, 8, R), (7, 1, AL),
+        (8, 2, AL),
+        (2, 0, W), (5, 3, W),
+        (3, 0, W), (4, 1, W), (5, 2, W),
+    ]  # fmt: skip
+    assert net.n_nodes == 9
+    # board: transfer + boarding penalty from a stop, the boarding penalty alone from an origin
+    assert net.total_cost.tolist() == [310, 10, 60, 310, 10, 90, 0, 0, 30, 30, 0, 0, 0]
+    assert net.freq[:2].tolist() == [1 / 600, 1 / 600]
+    assert math.isinf(net.freq[2])
+    assert net.ref_pos[:8].tolist() == [0, 0, 0, 1, 1, 1, 1, 2]
+
+
+def test_paper_example_in_two_threads() -> None:
+    # two destinations in two threads; hand calculation (minutes, half-headway waits):
+    # A -> Y: only line 2 reaches Y, 6 wait + 13 ride = 19.
+    # X -> Y: lines 2 (6 min) and 3 (4 min), F = 1/12 + 1/30 = 7/60: (0.5 + 6/12 + 4/30) / F.
+    # X -> B: line 3 rides on to B (8 min), line 2 to Y then u_Y = 11.5 (17.5):
+    #   (0.5 + 8/30 + 17.5/12) / (7/60).
+    D = np.array([[1.0, 2.0], [3.0, 4.0]])
+    calls = []
+    real = assign_mod._sf_kernel_jit
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        calls.append(len(args[-5]))  # destinations in the call (dests, origins, D, wf, eps)
+        return real(*args)
+
+    assign_mod._sf_kernel_jit = spy
+    try:
+        r = assign(4, paper_lines(), [], [A, X], [B, Y], D, threads=2)
+    finally:
+        assign_mod._sf_kernel_jit = real
+    assert calls == [1, 1]  # one destination per call: the work was split
+    F = 1 / 12 + 1 / 30
+    expect = [[27.75, 19.0], [(0.5 + 8 / 30 + 17.5 / 12) / F, (0.5 + 6 / 12 + 4 / 30) / F]]
+    assert r.time_s / M == pytest.approx(np.array(expect))
+    # line 1 carries half of the A -> B trip only; line 4 rides Y -> B only
+    by = {ln.line_id: ln for ln in r.lines}
+    assert by["L1"].riders == pytest.approx(0.5)
+    one = assign(4, paper_lines(), [], [A, X], [B, Y], D, threads=1)
+    assert one.time_s.tobytes() == r.time_s.tobytes()
+    assert [ln.load for ln in one.lines] == [ln.load for ln in r.lines]
+
+
+def test_threads_give_the_same_bytes_as_one_thread() -> None:
+    rng = np.random.default_rng(7)
+    n, nz = 400, 40
+    lines = [
+        Line(
+            f"L{k}",
+            tuple(int(s) for s in rng.choice(n, 25, replace=False)),
+            tuple(float(t) for t in rng.uniform(60, 300, 24)),
+            float(rng.choice([300, 600, 900])),
+        )
+        for k in range(30)
+    ]
+    walks = [
+        Walk(int(a), int(b), float(rng.uniform(60, 900)))
+        for a, b in rng.integers(0, n, (1200, 2))
+        if a != b
+    ]
+    zones = [int(z) for z in rng.choice(n, nz, replace=False)]
+    demand = rng.uniform(0, 50, (nz, nz))
+    runs = [
+        assign(n, lines, walks, zones, zones, demand, transfer_penalty_s=300.0, threads=t)
+        for t in (1, 2, 3)
+    ]
+    one = runs[0]
+    assert one.riders > 0  # the lines carry riders: the loads are compared, not zeros
+    for r in runs[1:]:
+        for f in ("time_s", "walk_s", "wait_s", "in_vehicle_s", "penalty_s", "boardings"):
+            assert getattr(r, f).tobytes() == getattr(one, f).tobytes(), f
+        for a, b in zip(r.lines, one.lines, strict=True):
+            assert (a.boardings, a.alightings, a.load) == (b.boardings, b.alightings, b.load)
+
+
+def test_bad_thread_count_is_one_clear_error() -> None:
+    with pytest.raises(DesignError, match="threads"):
+        assign(4, paper_lines(), [], [A], [B], np.array([[1.0]]), threads=0)
 
 
 def test_bad_demand_is_one_clear_error() -> None:
