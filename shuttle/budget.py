@@ -13,7 +13,9 @@ them the budget runs and their headway in every period of every day type:
 3. Routes: when the routes cannot all run at the policy headways within the budget, the route whose
    removal costs the least passenger time per bus it frees is dropped, as long as every anchor
    keeps a stop on a remaining route; this repeats until the plan fits. A budget too small for even
-   one route is an error, never a plan with wider headways.
+   one route is an error, never a plan with wider headways. A dropped route's stops go with it:
+   every assignment uses the stops of the routes it runs only (the plan's stops), so the loads
+   and passenger time are those of the plan the timetable and the report will show.
 4. An annual cost budget lowers the fleet budget one bus at a time until the estimated cost
    (buses in service per period times its hours, the unit costs of ``[cost]``) fits.
 
@@ -41,7 +43,17 @@ from .errors import DesignError
 from .model import Route, Stop
 from .passengers import LineSpec, background_of, plan_network, split_demand
 
-__all__ = ["ServicePlan", "design_label", "period_windows", "plan_service", "relabel"]
+__all__ = [
+    "ServicePlan",
+    "clock",
+    "design_label",
+    "period_note",
+    "period_times",
+    "period_windows",
+    "plan_service",
+    "relabel",
+    "windows_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +126,66 @@ def period_windows(service: ServiceConfig, day: DayService) -> dict[str, list[tu
             wins.append((t, u))
         t = u
     return out
+
+
+def period_times(
+    service: ServiceConfig, day_types: Sequence[str]
+) -> list[tuple[tuple[str, ...], dict[str, list[tuple[int, int]]]]]:
+    """When each period runs: ``(day types, period -> windows)``, day types that agree together.
+
+    The windows are :func:`period_windows`, the periods within each day type's span that the
+    planner splits the demand by (so an evening window ends when the day's service does). Day
+    types keep the order given; a group lists the day types whose windows are all the same.
+    """
+    groups: list[tuple[list[str], dict[str, list[tuple[int, int]]]]] = []
+    for d in day_types:
+        wins = period_windows(service, service.day(d))
+        same = next((days for days, w in groups if w == wins), None)
+        if same is None:
+            groups.append(([d], wins))
+        else:
+            same.append(d)
+    return [(tuple(days), wins) for days, wins in groups]
+
+
+def clock(t_s: int) -> str:
+    """``HH:MM`` of seconds after midnight; past midnight counts on (``24:00``, ``24:30``).
+
+    A window that ends at midnight reads ``20:00–24:00``, not ``20:00–00:00``; service past
+    midnight is written as GTFS writes it.
+    """
+    return f"{t_s // 3600:02d}:{t_s % 3600 // 60:02d}"
+
+
+def windows_text(wins: Sequence[tuple[int, int]]) -> str:
+    """``07:00–09:30, 17:00–19:30`` (plain text); an en dash for no window."""
+    return ", ".join(f"{clock(a)}–{clock(b)}" for a, b in wins) or "–"
+
+
+def period_note(
+    groups: Sequence[tuple[Sequence[str], Mapping[str, Sequence[tuple[int, int]]]]],
+    day_labels: Mapping[str, tuple[str, str]],
+    period_labels: Mapping[str, tuple[str, str]],
+    periods: Sequence[str] = ("peak", "evening"),
+) -> tuple[str, str]:
+    """When ``periods`` run on each group of day types, as plain text (Korean, English).
+
+    ``groups`` is :func:`period_times`; a period with no window on a day type is
+    left out of its group. Example: ``Mon–Fri: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–23:00 /
+    Saturday, Sun & hol.: Peak ...; Eve. 20:00–22:00``.
+    """
+    parts: list[tuple[str, str]] = []
+    for days, wins in groups:
+        ko_d = "·".join(day_labels.get(d, (d, d))[0] for d in days)
+        en_d = ", ".join(day_labels.get(d, (d, d))[1] for d in days)
+        ko_p, en_p = [], []
+        for p in periods:
+            if wins.get(p):
+                ko, en = period_labels.get(p, (p, p))
+                ko_p.append(f"{ko} {windows_text(wins[p])}")
+                en_p.append(f"{en} {windows_text(wins[p])}")
+        parts.append((f"{ko_d}: {'; '.join(ko_p)}", f"{en_d}: {'; '.join(en_p)}"))
+    return " / ".join(k for k, _ in parts), " / ".join(e for _, e in parts)
 
 
 def _hours(wins: Sequence[tuple[int, int]]) -> float:
@@ -254,9 +326,12 @@ def plan_service(
     def period_model(d: str, p: str, kept: Sequence[str]) -> _Period:
         share, wins = periods[d][p]
         hourly = T * day_factors.get(d, 1.0) * share / _hours(wins)
+        # the stops of the routes that run, as the plan will have them: a dropped route's stops
+        # go with it (walked through, they would carry riders to a kept route on foot)
+        used = set().union(*(_stops_of(by_id[r]) for r in kept))
         return _Period(
             [by_id[r] for r in kept],
-            stops,
+            [s for s in stops if s.stop_id in used],
             zone_lonlat,
             hourly,
             factor=service.time_factor(p),

@@ -10,7 +10,9 @@ Fields (type, meaning, default):
 
 ``[scenario]``
     ``name`` (str, used for output file names, ``[A-Za-z0-9_-]+``), ``title_ko``/``title_en`` (str),
-    ``agency_ko``/``agency_en``/``agency_url`` (str), ``districts`` (list of gu codes, required).
+    ``agency_ko``/``agency_en`` (str, default: the titles, so the feed, map and report name the
+    service alike; set them only for an agency named otherwise), ``agency_url`` (str),
+    ``districts`` (list of gu codes, required).
 ``[network]``
     ``source`` (``tiles``|``osm``|``pbf``|``graphml``|``online``, default ``tiles``), ``path`` (str,
     relative to the data directory unless absolute), ``data_date`` (str), ``buffer_m`` (float, 500),

@@ -287,6 +287,7 @@ def _locate_stops(
 
 
 def _agency_names(plan: Plan) -> tuple[str, str]:
+    """The agency's names (Korean, English): the scenario's titles unless it names an agency."""
     sc = plan.scenario
     ko = _text(sc.agency_ko, _text(sc.title_ko, _text(sc.agency_en, sc.name)))
     en = _text(sc.agency_en, _text(sc.title_en, ""))

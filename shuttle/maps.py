@@ -55,6 +55,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
+from . import budget
 from .config import DAY_TYPES, DISTRICTS, OSM_TILE_URL, PERIODS, MapConfig
 from .errors import ExportError
 from .io import atomic_write_text
@@ -877,18 +878,16 @@ def _route_label(route: Route) -> str:
     )
 
 
-def _hm(t: int) -> str:
-    return f"{(t // 3600) % 24:02d}:{t % 3600 // 60:02d}"
-
-
 def _period_note(plan: Plan) -> tuple[str, str]:
-    """When the peak and evening periods are, in Korean and English."""
+    """When the peak and evening periods are on each day type, in Korean and English.
+
+    From the same windows as the planner and the report (:func:`shuttle.budget.period_times`):
+    the periods within each day type's span, so an evening ends when that day's service does.
+    """
     svc = plan.scenario.service
-    peak = ", ".join(f"{_hm(a)}–{_hm(b)}" for a, b in svc.peak)
-    eve = ", ".join(f"{_hm(a)}–{_hm(b)}" for a, b in svc.evening)
-    ko_p, en_p = _PERIOD_LABELS["peak"]
-    ko_e, en_e = _PERIOD_LABELS["evening"]
-    return f"{ko_p} {peak}, {ko_e} {eve}", f"{en_p} {peak}, {en_e} {eve}"
+    configured = dict(svc.days)
+    days = [d for d in DAY_TYPES if d in configured]
+    return budget.period_note(budget.period_times(svc, days), _DAY_LABELS, _PERIOD_LABELS)
 
 
 def _stop_data(plan: Plan) -> dict[str, Any]:

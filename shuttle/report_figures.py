@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import html_parts
-from .config import DISTRICTS
+from . import budget, html_parts
+from .config import DAY_TYPES, DISTRICTS
 from .errors import ConfigError
 from .html_parts import bi as _bi
 from .html_parts import esc as _e
@@ -80,6 +80,11 @@ _L = {
         "첨두/비첨두/저녁",
         "peak/off-peak/evening",
     ),
+    "periods": (
+        "시간대: 요일별 운행 시간을 나눈 구간(수요와 배차간격을 시간대별로 계획)",
+        "Periods: the parts of each day type's service hours (demand and headways are planned "
+        "period by period)",
+    ),
     "competition": (
         "기존 버스·지하철과 함께 배정한 이용자; 기존 노선만 이용하는 통행",
         "riders assigned with the existing buses and metro as competition; trips riding only "
@@ -97,6 +102,30 @@ def _gu(code: int) -> tuple[str, str]:
     if code == 0:
         return ("구역 밖", "outside the districts")
     return DISTRICTS.get(code, (str(code), str(code)))
+
+
+def periods_html(periods: Sequence[dict[str, Any]]) -> str:
+    """The table of when each period runs on each day type (``service_plan.periods``)."""
+    if not periods:
+        return ""
+
+    def cell(wins: Sequence[Sequence[str]]) -> str:
+        return _e(", ".join(f"{a}–{b}" for a, b in wins) or "–")
+
+    rows = [
+        [
+            " · ".join(_bi(*_DAY.get(d, (d, d))) for d in x["days"]),
+            cell([x["span"]]),
+            *(cell(x["windows"].get(p, [])) for p in ("peak", "offpeak", "evening")),
+        ]
+        for x in periods
+    ]
+    head = [
+        _bi("요일", "Day type"),
+        _bi("운행 시간", "Service hours"),
+        *(_bi(*_PERIOD[p]) for p in ("peak", "offpeak", "evening")),
+    ]
+    return f"<p>{_bi(*_L['periods'])}:</p>" + _table(head, rows, "period-windows")
 
 
 def figures_data(plan: Plan) -> dict[str, Any]:
@@ -136,8 +165,28 @@ def figures_data(plan: Plan) -> dict[str, Any]:
                         }
                     )
     c = f.cost
+    planned = {d for d, _ in sp.fleet}
+    days = [d for d in DAY_TYPES if d in planned]
+    svc = plan.scenario.service
     return {
         "service_plan": {
+            # when the periods are on each day type: the windows the planner split the demand
+            # by and the map's stop popups state (shuttle.budget.period_times)
+            "periods": [
+                {
+                    "days": list(group),
+                    # the days of a group have the same windows, so the same span
+                    "span": [
+                        budget.clock(svc.day(group[0]).start_s),
+                        budget.clock(svc.day(group[0]).end_s),
+                    ],
+                    "windows": {
+                        p: [[budget.clock(a), budget.clock(b)] for a, b in w]
+                        for p, w in wins.items()
+                    },
+                }
+                for group, wins in budget.period_times(svc, days)
+            ],
             "kept": list(sp.kept),
             "dropped": [{"route_id": r, "why": w} for r, w in sp.dropped],
             "fleet_budget": plan.scenario.budget.fleet,
@@ -323,6 +372,7 @@ def figures_html(
         for d_ in ("weekday", "saturday", "sunday")
     ]
     out.append(_table(head, rows, "headways"))
+    out.append(periods_html(sp.get("periods", [])))
     if sp["overloaded"]:
         out.append(f'<p class="warn">{_bi(*_L["over"])}:</p>')
         out.append(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from shuttle import geo
-from shuttle.budget import design_label, period_windows, plan_service, relabel
+from shuttle.budget import design_label, period_times, period_windows, plan_service, relabel
 from shuttle.config import BudgetConfig, CostConfig, DayService, ServiceConfig
 from shuttle.errors import DesignError
 from shuttle.model import Pattern, Route, Stop
@@ -104,6 +104,44 @@ def test_period_windows_cover_the_span() -> None:
         (6 * 3600, 7 * 3600),
         (9 * 3600 + 1800, 17 * 3600),
         (19 * 3600 + 1800, 20 * 3600),
+    ]
+
+
+def test_period_times_end_each_period_with_its_days_service() -> None:
+    """Weekdays 06:00-23:00, weekends 07:00-22:00 (evening window 20:00-24:00): the evening ends
+    at 23:00 and 22:00, and Saturday and Sunday, alike, form one group; an order given is kept."""
+    hw = (("peak", 20.0), ("offpeak", 20.0), ("evening", 20.0))
+    svc = dataclasses.replace(
+        SERVICE,
+        days=(
+            ("weekday", DayService(6 * 3600, 23 * 3600, hw)),
+            ("saturday", DayService(7 * 3600, 22 * 3600, hw)),
+            ("sunday", DayService(7 * 3600, 22 * 3600, hw)),
+        ),
+    )
+    h = 3600
+    peak = [(7 * h, 9 * h + 1800), (17 * h, 19 * h + 1800)]
+    assert period_times(svc, ["weekday", "saturday", "sunday"]) == [
+        (
+            ("weekday",),
+            {
+                "peak": peak,
+                "offpeak": [(6 * h, 7 * h), (9 * h + 1800, 17 * h), (19 * h + 1800, 20 * h)],
+                "evening": [(20 * h, 23 * h)],
+            },
+        ),
+        (
+            ("saturday", "sunday"),
+            {
+                "peak": peak,
+                "offpeak": [(9 * h + 1800, 17 * h), (19 * h + 1800, 20 * h)],
+                "evening": [(20 * h, 22 * h)],
+            },
+        ),
+    ]
+    assert [g for g, _ in period_times(svc, ["sunday", "weekday", "saturday"])] == [
+        ("sunday", "saturday"),
+        ("weekday",),
     ]
 
 
@@ -247,3 +285,54 @@ def test_design_label_and_relabel() -> None:
     assert relabel(text, {"R8": "R5", "R5": "R4"}) == (
         "weekday peak: R5: 20 -> 15 min; R4 after R50 and TR5"
     )
+
+
+def test_a_dropped_routes_stops_are_no_stepping_stones() -> None:
+    """R1 runs S0 (0 m) - S1 (3000 m), R2 runs S2 (-220 m) - S3 (-6000 m); zones Z0..Z3 sit at
+    0, 3000, -1000 and -6000 m. Z2 is 1000 m from S0, beyond the 800 m access walk, but 780 m from
+    S2, which is 220 m from S0 (a 250 m transfer walk): only R2's stop lets Z2 walk to R1.
+    Trips a day: Z0 -> Z1 240, Z2 -> Z1 480, Z3 -> Z2 24; a flat profile puts 1/24 of them in
+    every hour (10, 20 and 1 riders/h). Each route needs 2 buses at 20 min (cycle 2 x (400 + 480)
+    s = 1760 s), so a budget of 3 drops one: R2 (it costs 21 riders/h their trip, R1 30). R1 then
+    carries Z0's 10 riders/h only, since S2 went with R2. With 2-place buses at a target load of
+    0.8 the 3 buses run R1 every 10 min (15 and 12 min are too small, 6 min needs 5 buses):
+    1.6 x 6 = 9.6 riders/h, overloaded by Z0's 10 (30, with S2 as a stepping-stone)."""
+    at = {"S0": 0.0, "S1": 3000.0, "S2": -220.0, "S3": -6000.0}
+    stops = [
+        Stop(s, f"정류장{s}", f"Stop {s}", LAT, _lon(x), i, None, None)
+        for i, (s, x) in enumerate(at.items())
+    ]
+    routes = [_route("R1", ("S0", "S1")), _route("R2", ("S2", "S3"))]
+    zones = [(_lon(x), LAT) for x in (0.0, 3000.0, -1000.0, -6000.0)]
+    trips = np.zeros((4, 4))
+    trips[0, 1], trips[2, 1], trips[3, 2] = 240.0, 480.0, 24.0
+    sp = plan_service(
+        routes,
+        stops,
+        zones,
+        trips,
+        service=SERVICE,
+        budget=BudgetConfig(fleet=3),
+        cost=CostConfig(),
+        day_types=["weekday"],
+        days_per_type={"weekday": 250},
+        capacity=2.0,
+        walk_speed_kmh=4.5,
+        transfer_penalty_min=5.0,
+        profile=FLAT,
+        day_factors={"weekday": 1.0},
+        where="test.toml",
+    )
+    assert sp.kept == ("R1",)
+    assert [r for r, _ in sp.dropped] == ["R2"]
+    assert {p: h for _, _, p, h in sp.headways_s} == dict.fromkeys(
+        ("peak", "offpeak", "evening"), 600.0
+    )
+    assert [(r, p) for r, _, p, _, _ in sp.overloaded] == [
+        ("R1", "evening"),
+        ("R1", "offpeak"),
+        ("R1", "peak"),
+    ]
+    for _, _, _, load, cap in sp.overloaded:
+        assert load == pytest.approx(10.0)
+        assert cap == pytest.approx(9.6)

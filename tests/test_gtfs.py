@@ -156,7 +156,18 @@ def test_content(plan: Plan, feed: Path, scen: Scenario) -> None:
     agency = _read(feed, "agency.txt")[0]
     assert agency["agency_timezone"] == "Asia/Seoul"
     assert agency["agency_lang"] == "ko"
-    assert agency["agency_name"] == scen.agency_ko
+    # one name for the service: the scenario's title names the agency (nw3 sets no agency_ko/en)
+    assert agency["agency_name"] == scen.title_ko == "서북권 3개구 공동 셔틀"
+    en = {
+        (r["table_name"], r["field_name"]): r["translation"]
+        for r in _read(feed, "translations.txt")
+        if r["table_name"] in ("agency", "feed_info")
+    }
+    assert en == {
+        ("agency", "agency_name"): "Northwest Seoul Joint Shuttle",
+        ("feed_info", "feed_publisher_name"): "Northwest Seoul Joint Shuttle",
+    }
+    assert _read(feed, "feed_info.txt")[0]["feed_publisher_name"] == scen.title_ko
     assert agency["agency_url"] == scen.agency_url
     stops = {s["stop_id"]: s for s in _read(feed, "stops.txt")}
     for s in plan.stops:

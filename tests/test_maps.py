@@ -916,3 +916,32 @@ def test_base_map_tiles_come_from_the_scenario_server(
         assert log.errors == []
     finally:
         page.close()
+
+
+def test_period_note_follows_each_day_types_span(page_html: str, plan: Plan) -> None:
+    """nw3 runs weekdays 06:00-23:00 and weekends 07:00-22:00 with peaks 07:00-09:30 and
+    17:00-19:30 and the evening from 20:00: the evening ends when each day's service does (never
+    "20:00–00:00"), and the weekend days, alike, share one entry."""
+    assert [(d, (s.start_s, s.end_s)) for d, s in plan.scenario.service.days] == [
+        ("weekday", (6 * 3600, 23 * 3600)),
+        ("saturday", (7 * 3600, 22 * 3600)),
+        ("sunday", (7 * 3600, 22 * 3600)),
+    ]
+    assert _stop_json(page_html)["periodNote"] == [
+        "평일: 출퇴근 07:00–09:30, 17:00–19:30; 저녁 20:00–23:00 / "
+        "토요일·일·공휴일: 출퇴근 07:00–09:30, 17:00–19:30; 저녁 20:00–22:00",
+        "Mon–Fri: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–23:00 / "
+        "Saturday, Sun & hol.: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–22:00",
+    ]
+    # a span past midnight counts on: an evening to 00:30 reads 24:30
+    svc = plan.scenario.service
+    late = dataclasses.replace(
+        svc,
+        days=tuple(
+            (d, dataclasses.replace(s, end_s=24 * 3600 + 1800)) if d == "weekday" else (d, s)
+            for d, s in svc.days
+        ),
+    )
+    p = dataclasses.replace(plan, scenario=dataclasses.replace(plan.scenario, service=late))
+    note = _stop_json(maps.render_html(p))["periodNote"][1]
+    assert note.startswith("Mon–Fri: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–24:30 / ")

@@ -260,3 +260,122 @@ def test_default_plan_report_names_routes_one_way(nw3_plan: Plan, tmp_path: Path
         assert diff >= 0  # pull-outs and period changes only add buses
         assert nums == [str(tt[x["day"]]), str(x["buses"]), str(diff)]
     assert "buses planned" not in text
+
+
+def test_feed_map_and_report_name_the_service_alike(plain: Plan, tmp_path: Path) -> None:
+    """The feed's agency, the map's title and the report's plan heading all give the scenario's
+    title, Korean and English (nw3: 서북권 3개구 공동 셔틀, Northwest Seoul Joint Shuttle)."""
+    import csv
+    import io
+    import zipfile
+
+    from shuttle import gtfs, maps
+
+    ko, en = "서북권 3개구 공동 셔틀", "Northwest Seoul Joint Shuttle"
+    with zipfile.ZipFile(gtfs.write_feed(plain, tmp_path / "feed.zip")) as zf:
+
+        def rows(name: str) -> list[dict[str, str]]:
+            return list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8"))))
+
+        assert [a["agency_name"] for a in rows("agency.txt")] == [ko]
+        assert [
+            t["translation"]
+            for t in rows("translations.txt")
+            if (t["table_name"], t["field_name"]) == ("agency", "agency_name")
+        ] == [en]
+    page = maps.render_html(plain)
+    assert f"<title>{ko} | {en}</title>" in page
+    text = report.write_report([plain], tmp_path)[0].read_text(encoding="utf-8")
+    assert f'<h2>{ko} <span class="en">{en}</span>' in text
+
+
+def test_default_plan_overloads_are_the_load_tables(nw3_plan: Plan) -> None:
+    """The default plan's "loads the budget cannot carry" table and its period loads tables
+    come from the same passenger model (the plan's routes and stops only): a route's busiest
+    load in a period is the same figure in both, the larger of its two directions."""
+    d = report.report_data(nw3_plan)
+    sp = d["figures"]["service_plan"]
+    busiest: dict[tuple[str, str, str], float] = {}
+    target: dict[tuple[str, str, str], float] = {}  # the planner's capacity: full x load factor
+    lf = nw3_plan.scenario.budget.target_load_factor
+    for x in d["figures"]["loads"]:
+        key = (x["route_id"], x["day"], x["period"])
+        busiest[key] = max(busiest.get(key, 0.0), x["max_load_per_hour"])
+        target[key] = x["capacity_per_hour"] * lf
+    assert sp["overloaded"]  # nw3's budget leaves loads it cannot carry: the check has rows
+    over = {(o["route_id"], o["day"], o["period"]): o for o in sp["overloaded"]}
+    for key, o in over.items():
+        assert o["load_per_hour"] == pytest.approx(busiest[key], rel=1e-6), key
+        assert o["capacity_per_hour"] == pytest.approx(target[key], rel=1e-9), key
+    # and every load over the planner's capacity in the loads tables is in the overloaded table
+    assert {k for k, v in busiest.items() if v > target[k] + 1e-6} == set(over)
+
+
+NW3_PERIODS = [
+    {
+        "days": ["weekday"],
+        "span": ["06:00", "23:00"],
+        "windows": {
+            "peak": [["07:00", "09:30"], ["17:00", "19:30"]],
+            "offpeak": [["06:00", "07:00"], ["09:30", "17:00"], ["19:30", "20:00"]],
+            "evening": [["20:00", "23:00"]],
+        },
+    },
+    {
+        "days": ["saturday", "sunday"],
+        "span": ["07:00", "22:00"],
+        "windows": {
+            "peak": [["07:00", "09:30"], ["17:00", "19:30"]],
+            "offpeak": [["09:30", "17:00"], ["19:30", "20:00"]],
+            "evening": [["20:00", "22:00"]],
+        },
+    },
+]
+
+
+def test_period_table_states_each_day_types_periods() -> None:
+    """nw3's periods (weekdays 06:00-23:00, weekends 07:00-22:00; peaks 07:00-09:30 and
+    17:00-19:30, evening from 20:00) as the report's service plan section shows them."""
+    from shuttle import report_figures
+
+    out = report_figures.periods_html(NW3_PERIODS)
+    assert '<table class="period-windows">' in out
+    rows = re.findall(r"<tr>(.*?)</tr>", out.split("<tbody>")[1])
+    cells = [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r)]
+        for r in rows
+    ]
+    assert cells == [
+        [
+            "평일 Weekday",
+            "06:00–23:00",
+            "07:00–09:30, 17:00–19:30",
+            "06:00–07:00, 09:30–17:00, 19:30–20:00",
+            "20:00–23:00",
+        ],
+        [
+            "토요일 Saturday · 일요일·공휴일 Sunday & holidays",
+            "07:00–22:00",
+            "07:00–09:30, 17:00–19:30",
+            "09:30–17:00, 19:30–20:00",
+            "20:00–22:00",
+        ],
+    ]
+
+
+def test_default_plan_report_states_the_periods(nw3_plan: Plan, tmp_path: Path) -> None:
+    """The default plan's report gives the periods of every day type it plans (from the
+    service spans of nw3.toml), in its service plan section, and the map says the same."""
+    from shuttle import maps
+
+    d = report.report_data(nw3_plan)
+    assert d["figures"]["service_plan"]["periods"] == NW3_PERIODS
+    text = report.write_report([nw3_plan], tmp_path)[0].read_text(encoding="utf-8")
+    section = text.index("Budget and service plan")
+    table = text.index('<table class="period-windows">')
+    assert section < table < text.index('<h3>이용자 <span class="en">Riders</span></h3>')
+    note = json.loads(re.search(r"var D = (\{.*?\});\n", maps.render_html(nw3_plan)).group(1))
+    assert note["periodNote"][1] == (
+        "Mon–Fri: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–23:00 / "
+        "Saturday, Sun & hol.: Peak 07:00–09:30, 17:00–19:30; Eve. 20:00–22:00"
+    )
