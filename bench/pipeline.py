@@ -1,28 +1,43 @@
 """Wall time and peak memory of each stage of ``shuttle plan``, for nw3 and seoul, cold and cached.
 
 Each (scenario, mode) runs :func:`shuttle.pipeline.run_plan` (what ``shuttle plan`` runs, with
-the existing-network comparison) in a fresh child process, so the data read once per process
-and the peak memory belong to that run alone. ``cold`` uses an empty cache folder of its own for
-each scenario (road graphs and the existing network's placement built from the data); ``cached``
-runs again on the folder the scenario's cold run filled. Usage::
+the existing-network comparison) in a fresh child process, one after another, so the data read
+once per process and the peak memory belong to that run alone. The modes, per scenario:
 
-    nice -n 10 python bench/pipeline.py [--scenarios nw3 seoul] [--modes cold cached]
-                                        [--out DIR] [--cache DIR]
+``cold``
+    an empty cache folder of its own (road graphs and the existing network's placement built
+    from the data, every stage computed);
+``graph``
+    a fresh folder holding only the road graphs and the existing network's placement (the
+    ``network-*.graph`` and ``baseline-*.json.gz`` files of the cold run's folder, or of
+    ``--seed DIR``): every stage computed, the stage cache (:mod:`shuttle.stagecache`) filled;
+``warm``
+    the ``graph`` run's folder again: every stage read from the stage cache.
 
-``--cache DIR`` replaces the fresh folder (a ``cold`` run on a filled folder is then warm).
+Usage::
 
-The stages are the pipeline functions ``run_plan`` calls, timed where it calls them (a call
-inside another stage counts in the outer one): ``network`` (:func:`pipeline.build_network`),
-``baseline`` (the existing network: routes read and placed on the all-Seoul graph,
-:func:`pipeline.try_baseline`), ``design`` (:func:`pipeline.make_design`), ``service plan``
-(:func:`pipeline.make_plan`: budget, timetable, deadheads, riders, period figures),
-``budget curve`` (the scenario's ``budget.curve_fleets``, planned again at each fleet, as
-``shuttle plan`` does), ``existing network`` (:func:`pipeline.make_existing`: the before/after
-assignment) and
-``writers`` (GTFS, design JSON, map, report, index). ``other`` is the rest of the run (imports,
-scenario loading). Memory: ``peak MB`` is the largest resident set size seen during the stage
-(sampled every 20 ms from /proc/self/statm), ``rss MB`` the process's peak so far at the
-stage's end (``resource.getrusage``); the whole run's peak is the last row's ``rss MB``.
+    nice -n 10 python bench/pipeline.py [--scenarios nw3 seoul] [--modes cold graph warm]
+                                        [--out DIR] [--cache DIR] [--seed DIR]
+
+``--cache DIR`` replaces the cold run's fresh folder (a ``cold`` run on a filled folder is then
+not cold); ``--seed DIR`` takes the graphs of the ``graph`` mode from DIR (linked, not copied)
+when no cold run filled a folder.
+
+The stages are the pipeline functions ``run_plan`` calls. A stage called inside another counts
+in the outer one, except ``network``, ``baseline`` and ``demand``, read by whichever stage first
+needs them, which count in their own rows: ``network``
+(:func:`pipeline.build_network`), ``baseline`` (the existing network read, or placed on the
+all-Seoul graph: :func:`pipeline.make_baseline`, called by the first stage that needs it),
+``design`` (:func:`pipeline.make_design`), ``demand`` (:func:`pipeline.plan_demand`),
+``service plan`` (:func:`pipeline.make_plan`: budget, timetable, deadheads, riders, period
+figures), ``budget curve`` (the scenario's ``budget.curve_fleets``, planned again at each fleet,
+as ``shuttle plan`` does), ``existing network`` (:func:`pipeline.make_existing`: the
+before/after assignment, overlaps) and ``writers`` (GTFS, design JSON, map, report, index).
+``other`` is the rest of the run (imports, scenario loading). Memory: ``peak MB`` is the largest
+resident set size seen during the stage (sampled every 20 ms from /proc/self/statm), ``rss MB``
+the process's peak so far at the stage's end (``resource.getrusage``); the whole run's peak is
+the total row's. The total row also gives the process's CPU seconds (user + system, all threads),
+which a machine loaded by other work changes less than the wall time.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ import inspect
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,11 +61,14 @@ STAGES = (
     "network",
     "baseline",
     "design",
+    "demand",
     "service plan",
     "budget curve",
     "existing network",
     "writers",
 )
+#: Stages counted in their own row even when another stage calls them.
+OWN_ROW = frozenset({"network", "baseline", "demand"})
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -63,11 +82,12 @@ def _maxrss_mb() -> float:
 
 
 class _Meter:
-    """Per-stage wall time and peak RSS; nested stage calls count in the outermost stage."""
+    """Per-stage wall time and peak RSS (a stage inside another counts in the outer one, but
+    the :data:`OWN_ROW` stages count in their own row)."""
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, float]] = {}
-        self.depth = 0
+        self.inner: list[float] = []  # per open stage, the time of the stages inside it
         self.peak = 0.0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._sample, daemon=True)
@@ -79,17 +99,21 @@ class _Meter:
 
     def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            if self.depth:
+            if self.inner and stage not in OWN_ROW:
                 return fn(*args, **kwargs)
-            self.depth += 1
-            self.peak = _rss_mb()
+            if not self.inner:
+                self.peak = _rss_mb()
+            self.inner.append(0.0)
             t0 = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.depth -= 1
+                spent = time.perf_counter() - t0
+                inner = self.inner.pop()
+                if self.inner:
+                    self.inner[-1] += spent
                 r = self.rows.setdefault(stage, {"s": 0.0, "peak_mb": 0.0, "rss_mb": 0.0})
-                r["s"] += time.perf_counter() - t0
+                r["s"] += spent - inner
                 r["peak_mb"] = max(r["peak_mb"], self.peak, _rss_mb())
                 r["rss_mb"] = _maxrss_mb()
 
@@ -108,9 +132,11 @@ def _child(scenario_name: str, cache: str, out: str) -> dict[str, Any]:
     m = _Meter()
     for name, stage in (
         ("build_network", "network"),
-        ("try_baseline", "baseline"),
+        ("make_baseline", "baseline"),
         ("make_design", "design"),
+        ("plan_demand", "demand"),
         ("make_plan", "service plan"),
+        ("_curve_rows", "budget curve"),
         ("make_existing", "existing network"),
         ("write_design", "writers"),
     ):
@@ -138,7 +164,9 @@ def _child(scenario_name: str, cache: str, out: str) -> dict[str, Any]:
     staged = sum(r["s"] for r in m.rows.values())
     rows = {k: m.rows.get(k, {"s": 0.0, "peak_mb": 0.0, "rss_mb": 0.0}) for k in STAGES}
     rows["other"] = {"s": total - staged, "peak_mb": 0.0, "rss_mb": _maxrss_mb()}
-    return {"total_s": total, "peak_mb": _maxrss_mb(), "stages": rows}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = ru.ru_utime + ru.ru_stime
+    return {"total_s": total, "cpu_s": cpu, "peak_mb": _maxrss_mb(), "stages": rows}
 
 
 def _run(scenario: str, mode: str, cache: str, out: str) -> dict[str, Any]:
@@ -171,16 +199,34 @@ def _table(results: list[tuple[str, str, dict[str, Any]]]) -> str:
             )
         lines.append(
             f"| {scen} | {mode} | **total** | **{res['total_s']:.1f}** | "
-            f"**{res['peak_mb']:.0f}** | (process {res['wall_s']:.1f} s) |"
+            f"**{res['peak_mb']:.0f}** | (process {res['wall_s']:.1f} s, "
+            f"CPU {res.get('cpu_s', 0.0):.1f} s) |"
         )
     return "\n".join(lines)
+
+
+def _seed(folder: str, source: str) -> None:
+    """A fresh ``folder`` holding the road graphs and baseline placements of ``source``."""
+    dst = Path(folder)
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    for pattern in ("network-*.graph", "baseline-*.json.gz"):
+        for f in sorted(Path(source).expanduser().glob(pattern)):
+            try:
+                os.link(f, dst / f.name)
+            except OSError:
+                shutil.copy2(f, dst / f.name)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenarios", nargs="+", default=["nw3", "seoul"])
-    ap.add_argument("--modes", nargs="+", default=["cold", "cached"], choices=["cold", "cached"])
+    ap.add_argument(
+        "--modes", nargs="+", default=["cold", "graph", "warm"], choices=["cold", "graph", "warm"]
+    )
     ap.add_argument("--cache", help="cache folder (default: a fresh temporary folder)")
+    ap.add_argument("--seed", help="folder with the road graphs for the graph mode")
     ap.add_argument("--out", help="output folder (default: a temporary folder)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -191,8 +237,16 @@ def main() -> None:
         out = a.out or str(Path(tmp) / "out")
         results = []
         for scen in a.scenarios:
-            cache = a.cache or str(Path(tmp) / f"cache-{scen}")  # cold: empty for each scenario
+            cold = a.cache or str(Path(tmp) / f"cache-{scen}")  # cold: empty for each scenario
+            graph = str(Path(tmp) / f"graph-{scen}")
             for mode in a.modes:
+                if mode == "cold":
+                    cache = cold
+                elif mode == "graph":
+                    _seed(graph, cold if "cold" in a.modes else a.seed or cold)
+                    cache = graph
+                else:  # warm: the folder the graph run filled (else the cold one)
+                    cache = graph if "graph" in a.modes else cold
                 res = _run(scen, mode, cache, str(Path(out) / scen))
                 results.append((scen, mode, res))
                 done = res.get("error") or f"{res['total_s']:.1f} s, peak {res['peak_mb']:.0f} MB"

@@ -10,16 +10,24 @@ trains at a stop or by walking to another within
 :func:`before_after` returns, per zone pair, the expected door-to-door time before and after, the
 trips that gain more than a threshold (5 minutes by default), the gain per origin zone, and the
 shuttle's boardings when riders can also choose the existing lines.
+
+With a ``cache_dir``, every assignment (the existing network alone, with the shuttle, a skim)
+is kept in the stage cache (:mod:`shuttle.stagecache`) under the SHA-256 of exactly its inputs:
+the lines (stops, positions, run times, headways), the points, the trips, the walking speed, the
+transfer penalty and the code of this module, :mod:`shuttle.passengers` and
+:mod:`shuttle.assign`. The "before" of a scenario and period is then computed once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import assign as assign_mod
+from . import passengers, stagecache
 from .passengers import LineSpec, line_network
 
 __all__ = ["BeforeAfter", "LineSpec", "before_after", "skim"]
@@ -86,6 +94,41 @@ def _assign(
     return r, tuple(net.shuttle)
 
 
+def _times(
+    lines: Sequence[LineSpec],
+    points: Sequence[tuple[float, float]],
+    trips: np.ndarray,
+    walk_speed_kmh: float,
+    transfer_penalty_min: float,
+    cache_dir: str | os.PathLike[str] | None,
+) -> tuple[np.ndarray, float]:
+    """``(time_s, shuttle boardings)`` of :func:`_assign`, from the stage cache when there."""
+    key = ""
+    if cache_dir is not None:
+        key = stagecache.key_of(
+            "assign",
+            sorted(lines, key=lambda x: x.line_id),
+            [[float(x), float(y)] for x, y in points],
+            np.asarray(trips, dtype=float),
+            float(walk_speed_kmh),
+            float(transfer_penalty_min),
+            stagecache.code_digest(assign_mod, passengers, stagecache, __file__),
+        )
+        got = stagecache.load(cache_dir, "assign", key)
+        if got is not None:
+            arrays, meta = got
+            t = arrays.get("time_s")
+            n = len(points)
+            if t is not None and t.shape == (n, n) and isinstance(meta, dict):
+                return t, float(meta.get("shuttle_boardings", 0.0))
+    r, flags = _assign(lines, points, trips, walk_speed_kmh, transfer_penalty_min)
+    boardings = float(sum(ll.riders for ll, f in zip(r.lines, flags, strict=True) if f))
+    t = np.asarray(r.time_s, dtype=float)
+    if cache_dir is not None:
+        stagecache.save(cache_dir, "assign", key, {"time_s": t}, {"shuttle_boardings": boardings})
+    return t, boardings
+
+
 def before_after(
     existing: Sequence[LineSpec],
     shuttle: Sequence[LineSpec],
@@ -95,18 +138,21 @@ def before_after(
     walk_speed_kmh: float,
     transfer_penalty_min: float,
     threshold_min: float = 5.0,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> BeforeAfter:
-    """Assign ``trips`` on the existing lines alone and with the shuttle's lines added."""
+    """Assign ``trips`` on the existing lines alone and with the shuttle's lines added.
+
+    With ``cache_dir`` both assignments go through the stage cache (module docstring).
+    """
     T = np.asarray(trips, dtype=float).copy()
     np.fill_diagonal(T, 0.0)
-    before, _ = _assign(existing, zone_lonlat, T, walk_speed_kmh, transfer_penalty_min)
-    after, flags = _assign(
-        [*existing, *shuttle], zone_lonlat, T, walk_speed_kmh, transfer_penalty_min
+    before, _ = _times(existing, zone_lonlat, T, walk_speed_kmh, transfer_penalty_min, cache_dir)
+    after, boardings = _times(
+        [*existing, *shuttle], zone_lonlat, T, walk_speed_kmh, transfer_penalty_min, cache_dir
     )
-    boardings = sum(ll.riders for ll, f in zip(after.lines, flags, strict=True) if f)
     return BeforeAfter(
-        before_min=before.time_s / 60.0,
-        after_min=after.time_s / 60.0,
+        before_min=before / 60.0,
+        after_min=after / 60.0,
         trips=T,
         threshold_min=threshold_min,
         shuttle_boardings=boardings,
@@ -119,11 +165,13 @@ def skim(
     *,
     walk_speed_kmh: float,
     transfer_penalty_min: float,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> np.ndarray:
     """``(n, n)`` door-to-door minutes between ``(lon, lat)`` points over ``lines`` (``inf``:
-    no strategy; 0 on the diagonal), by optimal strategies with no demand loaded."""
+    no strategy; 0 on the diagonal), by optimal strategies with no demand loaded (through the
+    stage cache with ``cache_dir``)."""
     none = np.zeros((len(points), len(points)))
-    r, _ = _assign(lines, points, none, walk_speed_kmh, transfer_penalty_min)
-    out = r.time_s / 60.0
+    t, _ = _times(lines, points, none, walk_speed_kmh, transfer_penalty_min, cache_dir)
+    out = t / 60.0
     np.fill_diagonal(out, 0.0)  # a place to itself
     return out

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -413,11 +414,18 @@ class DesignBaseline:
     speed and transfer penalty); ``frequent_shares`` the share of each road path run by frequent
     existing service (:func:`shuttle.overlap.frequent_shares` over :func:`half_lines`). The
     off-peak is the period: it holds most of the day's service hours.
+
+    With ``cache_dir`` both answers go through the stage cache (:mod:`shuttle.stagecache`): the
+    skim keyed by its lines and points (:func:`shuttle.compare.skim`), the shares by ``key`` (the
+    identity of the baseline's inputs, :func:`shuttle.pipeline.baseline_key`), the period, the
+    paths and the code; without a ``key`` the shares are not cached.
     """
 
     baseline: Any
     scenario: Scenario
     period: str = "offpeak"
+    cache_dir: str | os.PathLike[str] | None = None
+    key: str = ""
 
     def times_min(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
         """``(n, n)`` door-to-door minutes between ``(lon, lat)`` points (``inf``: none)."""
@@ -428,15 +436,55 @@ class DesignBaseline:
             points,
             walk_speed_kmh=ds.walk_speed_kmh,
             transfer_penalty_min=ds.transfer_penalty_min,
+            cache_dir=self.cache_dir,
         )
 
     def frequent_shares(self, paths: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
         """Per ``(lat, lon)`` path, the share of its length along frequent existing service."""
-        return frequent_shares(paths, half_lines(self.baseline, self.period))
+        from . import overlap, stagecache
+
+        key = ""
+        if self.cache_dir is not None and self.key:
+            key = stagecache.key_of(
+                "shares",
+                self.key,
+                self.period,
+                [[[float(a), float(b)] for a, b in p] for p in paths],
+                stagecache.code_digest(overlap, geo, stagecache, __file__),
+            )
+            got = stagecache.load(self.cache_dir, "shares", key)
+            if got is not None and got[0].get("share", np.zeros(0)).shape == (len(paths),):
+                return got[0]["share"]
+        out = np.asarray(
+            frequent_shares(paths, half_lines(self.baseline, self.period)), dtype=float
+        )
+        if key:
+            stagecache.save(self.cache_dir, "shares", key, {"share": out})
+        return out
+
+
+#: :func:`_halves` of the placed routes seen (by object; the route is kept so its id stays its own).
+_HALVES: dict[int, tuple[Any, list[Any]]] = {}
+_HALVES_MAX = 8192
 
 
 def _halves(placed: Any) -> list[Any]:
-    """The circuit's path cut at the stop farthest from its first stop (out, back), metric."""
+    """The circuit's path cut at the stop farthest from its first stop (out, back), metric.
+
+    Computed once per placed route a process (the comparison asks for every route once per
+    shuttle route, the designer once more).
+    """
+    got = _HALVES.get(id(placed))
+    if got is not None and got[0] is placed:
+        return got[1]
+    out = _cut_halves(placed)
+    if len(_HALVES) >= _HALVES_MAX:
+        _HALVES.clear()
+    _HALVES[id(placed)] = (placed, out)
+    return out
+
+
+def _cut_halves(placed: Any) -> list[Any]:
     pat = placed.pattern
     line = shapely.LineString(geo.metric_path(pat.shape))
     first = shapely.Point(geo.metric_path([pat.shape[0]])[0])
@@ -564,6 +612,7 @@ def compare_existing(
     *,
     periods: Sequence[tuple[str, str]] = PERIODS_COMPARED,
     threshold_min: float = 5.0,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> ExistingFigures:
     """The plan against the existing network (see the module docstring).
 
@@ -581,6 +630,8 @@ def compare_existing(
         day (the existing network its weekday figures).
     threshold_min
         A trip "gains" when it is faster by more than this.
+    cache_dir
+        The stage cache of the assignments (:func:`shuttle.compare.before_after`); None: none.
 
     Returns
     -------
@@ -603,6 +654,7 @@ def compare_existing(
             walk_speed_kmh=ds.walk_speed_kmh,
             transfer_penalty_min=ds.transfer_penalty_min,
             threshold_min=threshold_min,
+            cache_dir=cache_dir,
         )
         log.info(
             "existing network, %s %s: %d lines + %d shuttle lines; %.0f trips gain > %.0f min, "

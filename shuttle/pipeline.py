@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from . import baseline as baseline_mod
 
 __all__ = [
+    "MissingBaseline",
     "Outputs",
+    "baseline_key",
     "build_network",
     "design_demand",
     "district_areas",
@@ -52,6 +54,7 @@ __all__ = [
     "make_plan",
     "try_baseline",
     "observed_profile",
+    "plan_demand",
     "run_baseline",
     "run_plan",
     "scenario_with_source",
@@ -70,6 +73,13 @@ class Outputs:
     index: Path
     report: tuple[Path, ...]
     design: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingBaseline:
+    """The existing network could not be read (its files are missing or it failed): why."""
+
+    why: str
 
 
 def build_network(
@@ -102,22 +112,133 @@ def make_design(
     """Design the scenario's routes (building the road graph first if not given).
 
     With ``design.versus_existing`` the designer works against the existing network
-    (``baseline``, or :func:`try_baseline`'s; without one it designs the shuttle alone).
+    (``baseline``, or :func:`try_baseline`'s; without one, or with a :class:`MissingBaseline`,
+    it designs the shuttle alone).
+
+    The design is kept in the stage cache (:mod:`shuttle.stagecache`, folder ``cache_dir``)
+    under the hash of what it depends on (:func:`_design_key`): a second run with the same
+    inputs reads it back instead of designing again (the same routes, to the last bit).
     """
     from . import design
     from . import existing as existing_mod
 
     if G is None:
         G = build_network(scenario, cache_dir=cache_dir, progress=progress)
+    vs_key = None  # the existing network the design would be made against (not read yet)
+    if (
+        scenario.design.versus_existing
+        and not isinstance(baseline, MissingBaseline)
+        and (baseline is not None or not _baseline_missing(scenario))
+    ):
+        vs_key = baseline_key(scenario, cache_dir)
+    key = _design_key(scenario, G, method, vs_key)
+    root = _stage_root(G, cache_dir)
+    if key:
+        hit = _load_obj(root, "design", key, Design)
+        if hit is not None:
+            log.info("design read from the stage cache")
+            return _known(hit, key)
     vs = None
     if scenario.design.versus_existing:
         if baseline is None:
             baseline, why = try_baseline(scenario, cache_dir=cache_dir, progress=progress)
             if baseline is None:
                 log.warning("designing without the existing network: %s", why)
+        if isinstance(baseline, MissingBaseline):
+            log.warning("designing without the existing network: %s", baseline.why)
+            baseline = None
         if baseline is not None:
-            vs = existing_mod.DesignBaseline(baseline, scenario)
-    return design.design_network(G, scenario, method=method, progress=progress, existing=vs)
+            vs = existing_mod.DesignBaseline(
+                baseline, scenario, cache_dir=root, key=baseline_key(scenario, cache_dir)
+            )
+    out = design.design_network(G, scenario, method=method, progress=progress, existing=vs)
+    if key and (vs is None) == (vs_key is None):  # designed against what the key says
+        _save_obj(root, "design", key, out)
+        _known(out, key)
+    return out
+
+
+def _stage_root(G: nx.MultiDiGraph | None, cache_dir: str | Path | None) -> Path:
+    """The stage cache's folder: ``cache_dir``, else the road graph's cache folder."""
+    from . import stagecache
+
+    if cache_dir is None and G is not None and G.graph.get("cache_path"):
+        return Path(str(G.graph["cache_path"])).parent
+    return stagecache.cache_root(cache_dir)
+
+
+def _package_digest() -> str:
+    """Digest of every module of the package (the code a stage result may depend on)."""
+    from . import stagecache
+
+    return stagecache.code_digest(*(str(p) for p in sorted(Path(__file__).parent.glob("*.py"))))
+
+
+def _data_digests(scenario: Scenario) -> list[str]:
+    """Content digests of the data files a design and a service plan read besides the graph."""
+    from . import places, stagecache
+
+    files = [
+        areas.DISTRICTS_FILE,
+        areas.DONGS_FILE,
+        areas.POPULATION_FILE,
+        places.BUS_STOPS_FILE,
+        places.STATIONS_FILE,
+        *BUS_RIDERSHIP,
+        SUBWAY_RIDERSHIP,
+    ]
+    if scenario.demand.od_file:
+        files.append(scenario.demand.od_file)
+    return [stagecache.file_digest(scenario.data_path(f)) for f in files]
+
+
+def _design_key(
+    scenario: Scenario, G: nx.MultiDiGraph, method: str | None, existing_key: str | None
+) -> str:
+    """The stage-cache key of a design ("" when the graph has no cache identity).
+
+    It holds the scenario (all but its budget, which never changes the design), the method, the
+    road graph's cache key (its data files, settings and code), the existing network's inputs
+    (:func:`baseline_key`), the data files read (:func:`_data_digests`) and the package's code.
+    """
+    from . import stagecache
+    from .config import BudgetConfig
+
+    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    if not gkey:
+        return ""
+    return stagecache.key_of(
+        "design",
+        repr(replace(scenario, budget=BudgetConfig())),
+        method,
+        gkey,
+        existing_key,
+        _data_digests(scenario),
+        _package_digest(),
+    )
+
+
+def baseline_key(scenario: Scenario, cache_dir: str | Path | None = None) -> str:
+    """The identity of the existing network's inputs (a stage-cache key part).
+
+    The content of the four ``[baseline]`` files, the ``[baseline]`` settings, the districts, the
+    all-Seoul graph's cache key and the code of :mod:`shuttle.transit` and :mod:`shuttle.baseline`.
+    """
+    from . import baseline as bl
+    from . import network, stagecache, transit
+
+    b = scenario.baseline
+    return stagecache.key_of(
+        "baseline",
+        repr(b),
+        list(scenario.districts),
+        [
+            stagecache.file_digest(scenario.data_path(f))
+            for f in (b.stops_file, b.info_file, b.status_file, b.metro_file)
+        ],
+        network.cache_path(bl.baseline_scenario(scenario), cache_dir).name,
+        stagecache.code_digest(bl, transit),
+    )
 
 
 def _baseline_missing(scenario: Scenario) -> str:
@@ -176,6 +297,7 @@ def make_plan(
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
     baseline: Any = None,
+    demand: Any = None,
 ) -> Plan:
     """Run network, design, service plan and timetable; return the plan the writers take.
 
@@ -186,9 +308,11 @@ def make_plan(
     (:func:`shuttle.evaluate.period_figures`). Without a graph (a design given alone) the routes
     run the policy headways, with no deadheads and no demand figures. With
     ``budget.compete_with_existing`` the existing lines (``baseline``, or :func:`try_baseline`'s)
-    join the service plan's assignment as the riders' alternative.
+    join the service plan's assignment as the riders' alternative (none with a
+    :class:`MissingBaseline`). ``demand`` is the design's demand (:func:`plan_demand`), built
+    here when None.
     """
-    from . import operate, timetable
+    from . import timetable
 
     if design is None:
         if G is None:
@@ -206,8 +330,112 @@ def make_plan(
             districts=district_areas(scenario),
             catchment=design.catchment,
         )
+    key = _plan_key(scenario, G, design, baseline)
+    root = _stage_root(G, cache_dir)
+    if key:
+        hit = _load_obj(root, "plan", key, Plan)
+        if hit is not None:
+            log.info("service plan read from the stage cache")
+            return _known(hit, key)
+    plan = _service_plan(scenario, G, design, cache_dir, progress, baseline, demand)
+    if key:
+        _save_obj(root, "plan", key, plan)
+        _known(plan, key)
+    return plan
+
+
+#: Content digests of the objects this process made or read (the key of the stage that made an
+#: object stands for its content: the same inputs give the same object).
+_DIGESTS: dict[int, tuple[Any, str]] = {}
+
+
+def _known(obj: Any, key: str) -> Any:
+    """Remember ``key`` as the content digest of ``obj``; return ``obj``."""
+    if len(_DIGESTS) > 256:
+        _DIGESTS.clear()
+    _DIGESTS[id(obj)] = (obj, key)
+    return obj
+
+
+def _digest_of(obj: Any) -> str:
+    """The content digest of a design or plan (its stage key when known, else its data)."""
+    from . import stagecache
+
+    got = _DIGESTS.get(id(obj))
+    if got is not None and got[0] is obj:
+        return got[1]
+    digest = stagecache.key_of(stagecache.to_data(obj, digest_arrays=True))
+    _known(obj, digest)
+    return digest
+
+
+def _plan_key(scenario: Scenario, G: nx.MultiDiGraph, design: Design, baseline: Any) -> str:
+    """The stage-cache key of a service plan ("" when the graph has no cache identity).
+
+    The scenario (its budget included), the design's whole content, the graph's cache key, the
+    existing network's inputs when its lines are the riders' alternative, the data files read
+    and the package's code. The demand is derived from these.
+    """
+    from . import stagecache
+
+    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    if not gkey:
+        return ""
+    base = None
+    if scenario.budget.compete_with_existing:
+        base = baseline.why if isinstance(baseline, MissingBaseline) else baseline_key(scenario)
+    return stagecache.key_of(
+        "plan",
+        repr(scenario),
+        _digest_of(design),
+        gkey,
+        base,
+        _data_digests(scenario),
+        _package_digest(),
+    )
+
+
+def _load_obj(root: Path, kind: str, key: str, cls: type) -> Any:
+    """The ``cls`` object stored under ``kind``/``key`` (None: absent or unreadable, warned)."""
+    from . import stagecache
+
+    got = stagecache.load_json(root, kind, key)
+    if got is None:
+        return None
+    try:
+        out = stagecache.from_data(got)
+    except (ValueError, TypeError, KeyError) as e:
+        log.warning("stage cache of the %s is unreadable (%s); computing it again", kind, e)
+        return None
+    return out if isinstance(out, cls) else None
+
+
+def _save_obj(root: Path, kind: str, key: str, obj: Any) -> None:
+    """Store ``obj`` under ``kind``/``key`` (an object the cache cannot hold is not stored)."""
+    from . import stagecache
+
+    try:
+        data = stagecache.to_data(obj)
+    except ValueError as e:
+        log.info("the %s is not kept in the stage cache: %s", kind, e)
+        return
+    stagecache.save_json(root, kind, key, data)
+
+
+def _service_plan(
+    scenario: Scenario,
+    G: nx.MultiDiGraph,
+    design: Design,
+    cache_dir: str | Path | None,
+    progress: ProgressFn | None,
+    baseline: Any,
+    demand: Any,
+) -> Plan:
+    """The service plan of :func:`make_plan` with a road graph (computed, not cached)."""
+    from . import operate
+
     step(progress, "service plan", 0, 3)
-    dem = _demand(scenario, G, design)
+    dem = demand if demand is not None else plan_demand(scenario, G, design, cache_dir=cache_dir)
     profile, source = observed_profile(scenario)
     cal = _calendar(scenario)
     days = {d: cal.runs(d) for d in DAY_TYPES}
@@ -280,11 +508,13 @@ def _background(
     from . import existing
 
     base = baseline
-    if base is None or isinstance(base, str):
+    if base is None:
         base, why = try_baseline(scenario, cache_dir=cache_dir)
         if base is None:
-            log.warning("riders without the existing lines as alternative: %s", why)
-            return None
+            base = MissingBaseline(why)
+    if isinstance(base, MissingBaseline):
+        log.warning("riders without the existing lines as alternative: %s", base.why)
+        return None
     return {p: existing.existing_lines(base, scenario, p, points) for p in PERIODS}
 
 
@@ -300,14 +530,53 @@ def _zone_points(zones: Sequence[Any]) -> list[tuple[float, float]]:
     return evaluate.zone_points(zones)
 
 
-def _demand(scenario: Scenario, G: nx.MultiDiGraph, design: Design) -> Any:
-    """The zone-to-zone demand of the design's scenario (on the shuttle's part of the graph)."""
-    from . import demand
+def plan_demand(
+    scenario: Scenario, G: nx.MultiDiGraph, design: Design, *, cache_dir: str | Path | None = None
+) -> Any:
+    """The zone-to-zone demand of the design's scenario (on the shuttle's part of the graph).
+
+    Built once a run: :func:`run_plan` hands it to the service plan, the budget curve's plans and
+    the existing-network comparison. Its arrays (trips, centroid nodes, road minutes) are kept in
+    the stage cache under the road graph's cache key, the ``[demand]`` settings, the districts,
+    the roads avoided, the anchors, the data files and the code of :mod:`shuttle.demand`,
+    :mod:`shuttle.areas` and :mod:`shuttle.design`; the zones are read again from the data.
+    """
+    from . import demand, stagecache
     from . import design as design_mod
 
-    return demand.build_demand(
+    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    key = ""
+    if gkey:
+        key = stagecache.key_of(
+            "demand",
+            gkey,
+            repr(scenario.demand),
+            list(scenario.districts),
+            list(scenario.design.avoid_classes),
+            [[p.name_ko, p.lat, p.lon] for p in design.places],
+            _data_digests(scenario),
+            stagecache.code_digest(demand, areas, design_mod, stagecache, __file__),
+        )
+    root = _stage_root(G, cache_dir)
+    got = stagecache.load(root, "demand", key) if key else None
+    if got is not None:
+        arrays, _ = got
+        zs = tuple(sorted(areas.read_zones(scenario), key=lambda z: z.code))
+        n = len(zs)
+        trips, nodes = arrays.get("trips"), arrays.get("centroid_nodes")
+        tmin = arrays.get("travel_min")
+        if trips is not None and nodes is not None and trips.shape == (n, n) and len(nodes) == n:
+            log.info("demand read from the stage cache")
+            return demand.Demand(zones=zs, trips=trips, centroid_nodes=nodes, travel_min=tmin)
+    out = demand.build_demand(
         design_mod.shuttle_graph(G, scenario.design.avoid_classes), scenario, design.places
     )
+    if key:
+        arrays = {"trips": np.asarray(out.trips), "centroid_nodes": np.asarray(out.centroid_nodes)}
+        if out.travel_min is not None:
+            arrays["travel_min"] = np.asarray(out.travel_min)
+        stagecache.save(root, "demand", key, arrays)
+    return out
 
 
 def design_demand(scenario: Scenario, *, cache_dir: str | Path | None = None) -> Any:
@@ -480,24 +749,24 @@ def run_plan(
     from . import gtfs, maps, report
 
     G = build_network(scenario, cache_dir=cache_dir, progress=progress)
+    # the existing network is read by the first stage that needs it (none when every stage is
+    # in the stage cache); make_baseline keeps it for the others
     base: Any = None
     if existing or scenario.design.versus_existing or scenario.budget.compete_with_existing:
-        base, why = try_baseline(scenario, cache_dir=cache_dir, progress=progress)
-        if base is None:
+        why = _baseline_missing(scenario)
+        if why:
             log.warning("no existing network: %s", why)
-            base = why
+            base = MissingBaseline(why)
     io.pause_point("design")
-    design = make_design(
-        scenario, G, progress=progress, baseline=None if isinstance(base, str) else base
-    )
-    plan = make_plan(scenario, G, design=design, baseline=base)
+    design = make_design(scenario, G, cache_dir=cache_dir, progress=progress, baseline=base)
+    dem = plan_demand(scenario, G, design, cache_dir=cache_dir)
+    plan = make_plan(scenario, G, design=design, baseline=base, demand=dem)
     rows: Sequence[Any] = ()
     if curve is not None and scenario.budget.curve_fleets:
-        # keep the lambda's make_plan arguments those of the plan's make_plan call above
-        rows = curve(scenario, lambda s: make_plan(s, G, design=design, baseline=base), plan)
+        rows = _curve_rows(scenario, G, design, base, curve, plan, cache_dir, dem)
     if existing:
         plan = make_existing(
-            plan, G, design, cache_dir=cache_dir, progress=progress, baseline=base
+            plan, G, design, cache_dir=cache_dir, progress=progress, baseline=base, demand=dem
         )
     io.pause_point("write")
     with io.output_lock(gtfs_dir, maps_dir):
@@ -513,6 +782,51 @@ def run_plan(
     return Outputs(feed=feed, map=map_path, index=index, report=tuple(reports), design=design_paths)
 
 
+def _curve_rows(
+    scenario: Scenario,
+    G: nx.MultiDiGraph,
+    design: Design,
+    base: Any,
+    curve: Callable[[Scenario, Callable[[Scenario], Plan], Plan], Sequence[Any]],
+    plan: Plan,
+    cache_dir: str | Path | None,
+    dem: Any,
+) -> Sequence[Any]:
+    """The budget curve's rows, from the stage cache when its inputs are unchanged.
+
+    The key: the scenario (its budget included), the design (its whole content), the road
+    graph's and the existing network's identities, the data files and the package's code.
+    """
+    from . import stagecache
+    from .report_figures import SweepRow
+
+    def make(s: Scenario) -> Plan:  # plans a variant as the plan itself was made
+        return make_plan(s, G, design=design, baseline=base, demand=dem)
+
+    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    if not gkey:
+        return curve(scenario, make, plan)
+    key = stagecache.key_of(
+        "curve",
+        repr(scenario),
+        _digest_of(design),
+        gkey,
+        None
+        if isinstance(base, MissingBaseline) or base is None
+        else baseline_key(scenario, cache_dir),
+        _data_digests(scenario),
+        _package_digest(),
+    )
+    root = _stage_root(G, cache_dir)
+    hit = _load_obj(root, "curve", key, tuple)
+    if hit is not None and all(isinstance(r, SweepRow) for r in hit):
+        log.info("budget curve read from the stage cache")
+        return hit
+    rows = tuple(curve(scenario, make, plan))
+    _save_obj(root, "curve", key, rows)
+    return rows
+
+
 def make_existing(
     plan: Plan,
     G: nx.MultiDiGraph,
@@ -521,13 +835,16 @@ def make_existing(
     cache_dir: str | Path | None = None,
     progress: ProgressFn | None = None,
     baseline: Any = None,
+    demand: Any = None,
 ) -> Plan:
     """The plan with its existing-network figures (``plan.existing``, :mod:`shuttle.existing`).
 
     The existing network is ``baseline`` (:func:`make_baseline`'s; built here when None; a
-    string is the reason it could not be) and the demand :func:`_demand`'s. When the transit
-    files are missing or the baseline cannot be built, ``plan.existing`` says why (the plan and
-    its report go on without the comparison).
+    :class:`MissingBaseline` says why it could not be) and the demand ``demand`` (the design's,
+    :func:`plan_demand`; built here when None). When the transit files are missing or the
+    baseline cannot be built, ``plan.existing`` says why (the plan and its report go on without
+    the comparison). The assignments go through the stage cache (``cache_dir``,
+    :func:`shuttle.compare.before_after`).
     """
     import time
 
@@ -543,23 +860,71 @@ def make_existing(
         log.info("no comparison with the existing network: %s", why)
         return replace(plan, existing=existing.missing(why))
     step(progress, "existing network", 0, 2)
-    base = baseline
-    if base is None:
-        base, why = try_baseline(plan.scenario, cache_dir=cache_dir, progress=progress)
-        if base is None:
-            base = why
-    if isinstance(base, str):
-        log.warning("no comparison with the existing network: %s", base)
-        return replace(plan, existing=existing.missing(base))
-    step(progress, "existing network", 1, 2)
-    dem = _demand(plan.scenario, G, design)
-    fig = existing.compare_existing(
-        plan, base, dem.zones, np.asarray(dem.trips, dtype=float), _zone_points(dem.zones)
+    if isinstance(baseline, MissingBaseline):
+        log.warning("no comparison with the existing network: %s", baseline.why)
+        return replace(plan, existing=existing.missing(baseline.why))
+    dem = (
+        demand if demand is not None else plan_demand(plan.scenario, G, design, cache_dir=cache_dir)
     )
+    root = _stage_root(G, cache_dir)
+    key = _existing_key(plan, G, dem, cache_dir)
+    fig = _load_obj(root, "existing", key, existing.ExistingFigures) if key else None
+    step(progress, "existing network", 1, 2)
+    if fig is None:
+        base = baseline
+        if base is None:
+            base, why = try_baseline(plan.scenario, cache_dir=cache_dir, progress=progress)
+            if base is None:
+                log.warning("no comparison with the existing network: %s", why)
+                return replace(plan, existing=existing.missing(why))
+        fig = existing.compare_existing(
+            plan,
+            base,
+            dem.zones,
+            np.asarray(dem.trips, dtype=float),
+            _zone_points(dem.zones),
+            cache_dir=root,
+        )
+        if key:
+            _save_obj(root, "existing", key, fig)
+    else:
+        log.info("existing-network comparison read from the stage cache")
     secs = time.perf_counter() - t0
     step(progress, "existing network", 2, 2)
     log.info("existing-network comparison took %.1f s", secs)
     return replace(plan, existing=replace(fig, seconds=secs))
+
+
+def _existing_key(plan: Plan, G: nx.MultiDiGraph, dem: Any, cache_dir: str | Path | None) -> str:
+    """The stage-cache key of the existing-network figures of a plan ("" without a graph key).
+
+    The plan's whole content, the demand (zones by code, trips), the existing network's inputs
+    (:func:`baseline_key`), the data files and the package's code.
+    """
+    from . import stagecache
+
+    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    if not gkey:
+        return ""
+    try:
+        content = _digest_of(plan)
+    except ValueError as e:
+        log.info("the existing-network figures are not kept in the stage cache: %s", e)
+        return ""
+    return stagecache.key_of(
+        "existing",
+        content,
+        gkey,
+        [str(z.code) for z in dem.zones],
+        np.asarray(dem.trips, dtype=float),
+        baseline_key(plan.scenario, cache_dir),
+        _data_digests(plan.scenario),
+        _package_digest(),
+    )
+
+
+#: :func:`make_baseline`'s results of this process, by their cache file.
+_BASELINES: dict[str, Any] = {}
 
 
 def make_baseline(
@@ -622,10 +987,13 @@ def make_baseline(
         ).encode()
     ).hexdigest()[:24]
     cpath = gpath.with_name(f"baseline-{key}.json.gz")
+    if str(cpath) in _BASELINES:  # read once a process: every stage that needs it shares it
+        return _BASELINES[str(cpath)]
     try:
         data = json.loads(gzip.decompress(cpath.read_bytes()))
         log.info("baseline loaded from cache %s", cpath)
-        return bl.baseline_from_data(data, rail=rail)
+        _BASELINES[str(cpath)] = bl.baseline_from_data(data, rail=rail)
+        return _BASELINES[str(cpath)]
     except (OSError, ValueError, KeyError, TypeError):
         pass
     G = build_network(gscen, cache_dir=cache_dir, progress=progress)
@@ -636,7 +1004,8 @@ def make_baseline(
     except ShuttleError as e:  # an unwritable cache must not fail the run
         log.warning("cannot write the baseline cache: %s", e)
     # the same representation with or without the cache, so a first run equals a cached one
-    return bl.baseline_from_data(json.loads(text), rail=rail)
+    _BASELINES[str(cpath)] = bl.baseline_from_data(json.loads(text), rail=rail)
+    return _BASELINES[str(cpath)]
 
 
 def _identity(p: Path) -> list[object]:

@@ -30,6 +30,7 @@ ORDER = [
     "tiles",
     "graphcache",
     "network",
+    "stagecache",
     "paths",
     "router",
     "assign",
