@@ -158,6 +158,13 @@ def make_design(
     return out
 
 
+def _graph_key(G: nx.MultiDiGraph | None) -> str:
+    """The road graph's identity in the stage cache ("" when it has none: nothing is cached)."""
+    if G is None:
+        return ""
+    return Path(str(G.graph.get("cache_path", ""))).name
+
+
 def _stage_root(G: nx.MultiDiGraph | None, cache_dir: str | Path | None) -> Path:
     """The stage cache's folder: ``cache_dir``, else the road graph's cache folder."""
     from . import stagecache
@@ -204,7 +211,7 @@ def _design_key(
     from . import stagecache
     from .config import BudgetConfig
 
-    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    gkey = _graph_key(G)
     if not gkey:
         return ""
     return stagecache.key_of(
@@ -378,7 +385,7 @@ def _plan_key(scenario: Scenario, G: nx.MultiDiGraph, design: Design, baseline: 
     """
     from . import stagecache
 
-    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    gkey = _graph_key(G)
     if not gkey:
         return ""
     base = None
@@ -544,7 +551,7 @@ def plan_demand(
     from . import demand, stagecache
     from . import design as design_mod
 
-    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    gkey = _graph_key(G)
     key = ""
     if gkey:
         key = stagecache.key_of(
@@ -759,7 +766,8 @@ def run_plan(
             base = MissingBaseline(why)
     io.pause_point("design")
     design = make_design(scenario, G, cache_dir=cache_dir, progress=progress, baseline=base)
-    dem = plan_demand(scenario, G, design, cache_dir=cache_dir)
+    # no road graph (a plan of given routes only): no demand, as make_plan words it
+    dem = plan_demand(scenario, G, design, cache_dir=cache_dir) if G is not None else None
     plan = make_plan(scenario, G, design=design, baseline=base, demand=dem)
     rows: Sequence[Any] = ()
     if curve is not None and scenario.budget.curve_fleets:
@@ -803,7 +811,7 @@ def _curve_rows(
     def make(s: Scenario) -> Plan:  # plans a variant as the plan itself was made
         return make_plan(s, G, design=design, baseline=base, demand=dem)
 
-    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    gkey = _graph_key(G)
     if not gkey:
         return curve(scenario, make, plan)
     key = stagecache.key_of(
@@ -903,7 +911,7 @@ def _existing_key(plan: Plan, G: nx.MultiDiGraph, dem: Any, cache_dir: str | Pat
     """
     from . import stagecache
 
-    gkey = Path(str(G.graph.get("cache_path", ""))).name
+    gkey = _graph_key(G)
     if not gkey:
         return ""
     try:

@@ -14,7 +14,8 @@ the payload (32 bytes), then the payload, a NumPy ``.npz`` archive read with
 executable. A file that is truncated, altered or of another format is rebuilt with one warning;
 an unwritable folder only costs the reuse. A result read back equals the one computed (floats
 round-trip exactly through NumPy and JSON), so a run with a warm cache writes the same bytes as a
-cold one.
+cold one. ``SHUTTLE_STAGE_CACHE=0`` in the environment turns the stage cache off (every stage is
+computed; the road graph's cache is not affected).
 
 Objects (a :class:`~shuttle.model.Design`, a plan, a budget-curve row) go through
 :func:`to_data` and :func:`from_data`: dataclasses, tuples, lists, dicts, NumPy scalars and
@@ -189,10 +190,22 @@ def _path(root: Path, kind: str, key: str) -> Path:
     return root / f"stage-{kind}-{key}.npz"
 
 
+def enabled() -> bool:
+    """False when ``$SHUTTLE_STAGE_CACHE`` is ``0`` (or ``off``/``false``/``no``)."""
+    return os.environ.get("SHUTTLE_STAGE_CACHE", "1").strip().lower() not in {
+        "0",
+        "off",
+        "false",
+        "no",
+    }
+
+
 def load(
     cache_dir: str | os.PathLike[str] | None, kind: str, key: str
 ) -> tuple[dict[str, np.ndarray], Any] | None:
     """The stored ``(arrays, meta)`` of ``kind``/``key``, or None (absent or damaged: warned)."""
+    if not enabled():
+        return None
     path = _path(cache_root(cache_dir), kind, key)
     try:
         data = path.read_bytes()
@@ -215,6 +228,8 @@ def save(
     meta: Any = None,
 ) -> None:
     """Store ``arrays`` and ``meta`` (atomically); an unwritable folder is one warning."""
+    if not enabled():
+        return
     path = _path(cache_root(cache_dir), kind, key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -198,3 +198,15 @@ def test_plan_from_a_warm_stage_cache_is_byte_identical(
     again_log = plan("again")
     assert again_log.count("is damaged") == 1
     assert _files(tmp_path / "again") == cold
+
+
+def test_stage_cache_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SHUTTLE_STAGE_CACHE=0 nothing is written and a stored entry is not read."""
+    stagecache.save(tmp_path, "t", "k1", {"a": np.arange(3)}, {"x": 1})
+    assert stagecache.load(tmp_path, "t", "k1") is not None
+    monkeypatch.setenv("SHUTTLE_STAGE_CACHE", "0")
+    assert stagecache.load(tmp_path, "t", "k1") is None
+    stagecache.save(tmp_path, "t", "k2", {"a": np.arange(3)}, {"x": 2})
+    monkeypatch.delenv("SHUTTLE_STAGE_CACHE")
+    assert stagecache.load(tmp_path, "t", "k2") is None  # never written
+    assert stagecache.load(tmp_path, "t", "k1")[1] == {"x": 1}
