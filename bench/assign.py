@@ -181,15 +181,20 @@ def _scenario(name: str, cache: str | None) -> None:
     pts = evaluate.zone_points(dm.zones)
     wd = sc.service.day("weekday")
     heads = {r.route_id: wd.headway("peak") * 60.0 for r in design.routes}
-    net = plan_network(
-        design.routes,
-        design.stops,
-        pts,
-        headways_s=heads,
-        factor=sc.service.time_factor("peak"),
-        dwell_s=sc.service.dwell_s,
-        walk_speed_kmh=sc.design.walk_speed_kmh,
-    )
+
+    def network(background=None):  # noqa: ANN001, ANN202 - the weekday peak plan network
+        return plan_network(
+            design.routes,
+            design.stops,
+            pts,
+            headways_s=heads,
+            factor=sc.service.time_factor("peak"),
+            dwell_s=sc.service.dwell_s,
+            walk_speed_kmh=sc.design.walk_speed_kmh,
+            background=background,
+        )
+
+    net = network()
     _run(
         f"{sc.name} weekday peak",
         net.n_nodes,
@@ -205,16 +210,7 @@ def _scenario(name: str, cache: str | None) -> None:
     else:
         bg = existing.existing_lines(base, sc, "peak", pts)
         t = time.perf_counter()
-        netb = plan_network(
-            design.routes,
-            design.stops,
-            pts,
-            headways_s=heads,
-            factor=sc.service.time_factor("peak"),
-            dwell_s=sc.service.dwell_s,
-            walk_speed_kmh=sc.design.walk_speed_kmh,
-            background=bg,
-        )
+        netb = network(bg)
         tn = time.perf_counter() - t
         _run(
             f"{sc.name} weekday peak + {len(bg)} existing lines (network built in {tn:.2f} s)",
