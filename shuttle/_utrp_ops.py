@@ -90,6 +90,11 @@ class Problem:
     route_cost_min
         Optional ``(n, n)`` operator cost of each link in minutes, counted in TRT instead of
         ``travel_min`` (``inf`` where there is no link).
+    must_cover
+        Optional boolean ``(n,)`` mask of the nodes every route set must cover; ``None`` = all
+        (the UTRP benchmarks). A trip from or to a node left uncovered costs
+        :data:`UNSERVED_FACTOR` x (its road time + the transfer penalty) in the optimiser (the
+        existing network's cost if lower) and is unserved (dun) in the evaluation.
     """
 
     name: str
@@ -104,6 +109,7 @@ class Problem:
     coords: np.ndarray | None = None
     baseline_min: np.ndarray | None = None
     route_cost_min: np.ndarray | None = None
+    must_cover: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         """Check shapes and bounds; raise :class:`DesignError` on an inconsistent problem."""
@@ -162,6 +168,14 @@ class Problem:
             term = np.asarray(self.terminals, dtype=bool).copy()
             term.flags.writeable = False
             object.__setattr__(self, "terminals", term)
+        if self.must_cover is not None:
+            must = np.asarray(self.must_cover)
+            if must.shape != (n,):
+                msg = f"Problem {self.name!r}: must_cover must be a boolean mask of length {n}."
+                raise DesignError(msg)
+            must = must.astype(bool)
+            must.flags.writeable = False
+            object.__setattr__(self, "must_cover", must)
 
     @property
     def n(self) -> int:
@@ -174,6 +188,10 @@ _DEFAULT_ITERATIONS = 20_000
 #: Weight (in units of the normalised objective) of the share of demand that cannot reach its
 #: destination with at most two transfers (default of the ``unreach_weight`` arguments).
 UNREACH_WEIGHT = 5.0
+#: A trip from or to a node a route set leaves uncovered (``Problem.must_cover``) costs this
+#: factor x (its road time + the transfer penalty) in the optimiser: worse than any trip a
+#: route set with at most two transfers serves.
+UNSERVED_FACTOR = 3.0
 # Start temperature = factor x median objective increase of random moves from the start set;
 # end temperature = start x ratio, geometric in between.
 _T0_FACTOR = 0.25
@@ -423,6 +441,14 @@ class Net:
             save = np.clip(np.nan_to_num(save, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
             gain = self.demand * save
             self.dsym = gain + gain.T
+        self.must = np.ones(n, dtype=bool) if p.must_cover is None else p.must_cover
+        self.optional = not bool(self.must.all())
+        if self.optional:  # trips of uncovered nodes: a finite fallback cost (UNSERVED_FACTOR)
+            sp = np.where(np.isfinite(self.sp), self.sp, np.nanmax(self.sp[np.isfinite(self.sp)]))
+            fall = UNSERVED_FACTOR * (sp + self.pen)
+            opt = ~self.must
+            fall = np.where(opt[:, None] | opt[None, :], fall, np.inf)
+            self.base = fall if self.base is None else np.minimum(self.base, fall)
 
     def route_cost(self, r: Sequence[int]) -> float:
         """Operator cost of route ``r`` in TRT (one way, ``route_cost_min`` or minutes)."""
@@ -629,25 +655,29 @@ def _try_extend_path(net: Net, r: list[int], u: int) -> list[int] | None:
         pth = net.path(r[end], u)
         if pth is None:
             continue
-        add = pth[1:]
-        if inr.intersection(add) or len(r) + len(add) > net.p.max_nodes:
-            continue
-        new = (add[::-1] + r) if end == 0 else (r + add)
-        if net.route_ok(new) and (best is None or len(new) < len(best)):
-            best = new
+        adds = [pth[1:]]
+        if not net.term[u]:  # u cannot end a route: one step on to a terminal beyond it
+            adds = [[*pth[1:], int(w)] for w in net.adj[u] if net.term[w] and w not in pth]
+        for add in adds:
+            if inr.intersection(add) or len(r) + len(add) > net.p.max_nodes:
+                continue
+            new = (add[::-1] + r) if end == 0 else (r + add)
+            if net.route_ok(new) and (best is None or len(new) < len(best)):
+                best = new
     return best
 
 
 def _repair(
     net: Net, routes: list[list[int]], pool: list[tuple[int, ...]], rng: np.random.Generator
 ) -> list[list[int]]:
-    """Make the route set cover every node and be connected (local search on infeasibility)."""
+    """Make the route set cover every node (of ``must_cover``) and be connected (local search)."""
     n = net.n
+    must = net.must
 
     def score(rs: list[list[int]]) -> int:
         comps, cov = net.connected(rs)
         keys = {_key(r) for r in rs}
-        return int((~cov).sum()) + max(comps - 1, 0) + (len(rs) - len(keys))
+        return int((must & ~cov).sum()) + max(comps - 1, 0) + (len(rs) - len(keys))
 
     cur = [list(r) for r in routes]
     s = score(cur)
@@ -659,15 +689,17 @@ def _repair(
         counts = np.zeros(n, dtype=int)
         for r in cur:
             counts[r] += 1
-        if (~cov).any():
-            targets = np.flatnonzero(~cov)
+        if (must & ~cov).any():
+            targets = np.flatnonzero(must & ~cov)
         else:
             # Nodes of the components other than the one of route 0.
             rows = [a for r in cur for a in r[:-1]]
             cols = [b for r in cur for b in r[1:]]
             g = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
             _, lab = connected_components(g, directed=False)
-            targets = np.flatnonzero(lab != lab[cur[0][0]])
+            targets = np.flatnonzero((lab != lab[cur[0][0]]) & cov)
+            if targets.size == 0:  # connected, only a duplicate route left to fix
+                targets = np.flatnonzero(cov)
         u = int(rng.choice(targets))
         move = rng.random()
         new = [list(r) for r in cur]
@@ -709,7 +741,8 @@ def _repair(
             cur, s = new, s_new
     if s != 0:
         msg = (
-            f"Problem {net.p.name!r}: could not build a route set that covers every node and is "
+            f"Problem {net.p.name!r}: could not build a route set that covers every "
+            f"{'node' if not net.optional else 'required node'} and is "
             f"connected with {net.p.n_routes} routes of {net.p.min_nodes}..{net.p.max_nodes} nodes."
         )
         raise DesignError(msg)
@@ -719,10 +752,10 @@ def _repair(
 def greedy_routes(net: Net, seed: int = 0) -> tuple[list[list[int]], list[tuple[int, ...]]]:
     """Greedy route set (feasible) and the candidate pool it was drawn from."""
     p = net.p
-    if p.n_routes * p.max_nodes < net.n:
+    if p.n_routes * p.max_nodes < int(net.must.sum()):
         msg = (
             f"Problem {p.name!r}: {p.n_routes} routes of at most {p.max_nodes} nodes cannot "
-            f"cover all {net.n} nodes."
+            f"cover all {int(net.must.sum())} nodes."
         )
         raise DesignError(msg)
     pool = build_pool(net)
@@ -735,7 +768,7 @@ def greedy_routes(net: Net, seed: int = 0) -> tuple[list[list[int]], list[tuple[
     routes = _greedy_select(net, pool, p.n_routes)
     # Cheap coverage fix first: extend routes along shortest paths to uncovered nodes.
     comps, cov = net.connected(routes)
-    for node in np.flatnonzero(~cov):
+    for node in np.flatnonzero(net.must & ~cov):
         u = int(node)
         if any(u in r for r in routes):
             continue
@@ -884,7 +917,14 @@ def _score(
     np.cumsum([len(r) for r in routes], out=offs[1:])
     kern = _score_jit if _score_jit is not None else score_kernel
     tot, un, c = kern(net.t, flat, offs, net.demand, net.pen, strict, net.base)
-    if not np.isfinite(tot) or not np.isfinite(c).all():
+    if not np.isfinite(tot):
+        return None
+    if net.optional:  # nodes left uncovered have no path; the covered ones must be connected
+        cov = np.zeros(net.n, dtype=bool)
+        cov[flat] = True
+        if not np.isfinite(c[np.ix_(cov, cov)]).all():
+            return None
+    elif not np.isfinite(c).all():
         return None
     att = tot / net.total if net.total > 0 else 0.0
     return float(att), float(sum(times)), float(un), c
@@ -951,12 +991,12 @@ def _propose(
         if len(r) <= p.min_nodes:
             return mv, None
         end = _pick_end(rng)
-        if st.counts[r[end]] < 2:
+        if st.counts[r[end]] < 2 and net.must[r[end]]:
             return mv, None
         return mv, {k: (r[1:] if end == 0 else r[:-1])}
     if name == "shift":  # delete at one end, extend at the other
         end = _pick_end(rng)
-        if st.counts[r[end]] < 2:
+        if st.counts[r[end]] < 2 and net.must[r[end]]:
             return mv, None
         rest = r[1:] if end == 0 else r[:-1]
         other = -1 if end == 0 else 0
@@ -1013,14 +1053,14 @@ def _propose(
         if len(r) <= max(p.min_nodes, 2):
             return mv, None
         i = 1 + int(rng.integers(len(r) - 2))
-        if st.counts[r[i]] < 2 or not net.two_way[r[i - 1], r[i + 1]]:
+        if st.counts[r[i]] < 2 and net.must[r[i]] or not net.two_way[r[i - 1], r[i + 1]]:
             return mv, None
         return mv, {k: [*r[:i], *r[i + 1 :]]}
     if name == "swap_node":  # a-v-b becomes a-u-b (u a common neighbour of a and b)
         if len(r) < 3:
             return mv, None
         i = 1 + int(rng.integers(len(r) - 2))
-        if st.counts[r[i]] < 2:
+        if st.counts[r[i]] < 2 and net.must[r[i]]:
             return mv, None
         cand = np.flatnonzero(net.two_way[r[i - 1]] & net.two_way[r[i + 1]])
         nb = [int(v) for v in cand if v not in r]
@@ -1050,7 +1090,7 @@ def _propose(
     if new == r or len(set(new)) != len(new):
         return mv, None
     dropped = set(r[i + 1 : j]) - set(seg)
-    if any(st.counts[u] < 2 for u in dropped):
+    if any(st.counts[u] < 2 and net.must[u] for u in dropped):
         return mv, None
     return mv, {k: new}
 
@@ -1070,7 +1110,7 @@ def _apply(
         counts[st.routes[k]] -= 1
         counts[r] += 1
         keys[k] = _key(r)
-    if (counts == 0).any() or len(set(keys)) != len(keys):
+    if (counts[net.must] == 0).any() or len(set(keys)) != len(keys):
         return None
     routes = list(st.routes)
     times = list(st.times)

@@ -41,6 +41,12 @@ model, walking and the existing-network importer use the minor streets).
    slowest period with dwell and layovers), ``min_stops`` or ``design.max_detour_ratio`` (unless
    a served anchor lies off the shortest road path between its ends) tightens the abstract time
    cap by :data:`TIGHTEN` and the design is repeated (at most :data:`MAX_ATTEMPTS` times).
+   A route whose only closed walk turns back through a short connector
+   (:class:`shuttle.router.ReversalError`), or that ends where a bus cannot turn round, does not
+   tighten the cap: that key link is taken out of the key network, or that key node may no
+   longer end a route, and the design is repeated (at most :data:`MAX_BAN_ROUNDS` times).
+   With ``design.max_key_nodes`` only the anchors' key nodes must be on a route
+   (``utrp.Problem.must_cover``); the other key nodes' trips count as unserved when left out.
 5. **Figures** (:mod:`shuttle.kpis`). :class:`~shuttle.model.DesignKPIs` (see
    :func:`design_kpis`), per route also km by road class, minor-street uses, detour ratio and
    the two turnarounds; the passenger figures come from
@@ -51,7 +57,9 @@ Terminals
 ---------
 Every key node, hence every route end, is an intersection with at least three distinct
 successors in the largest strongly connected part of the bus graph where a bus arriving from any
-side can turn round (a loop back to the departure side within :data:`TURNAROUND_LIMIT_S`). All
+side can turn round (a loop back to the departure side within :data:`TURNAROUND_LIMIT_S`); an
+anchor with no such node in reach keeps its own road node, which a route may pass but, where
+no bus can turn round there, not end at (see stage 4). All
 routes run in both directions (``is_loop`` is False).
 
 Objective
@@ -99,7 +107,7 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -129,7 +137,7 @@ from .keynet import (
 from .kpis import design_kpis, route_facts
 from .log import ProgressFn, step
 from .model import Design, Pattern, Place, Route, Stop
-from .router import TurnRouter
+from .router import TurnRouter, WalkError
 
 __all__ = [
     "ALGORITHMS",
@@ -170,6 +178,10 @@ VIA_RADIUS_M = 200.0
 TIGHTEN = 0.92
 #: Designs tried with tightening caps before giving up.
 MAX_ATTEMPTS = 5
+#: Designs again (the time cap unchanged) after leaving out the key links and route ends where
+#: a bus could only turn back through a short connector (:class:`shuttle.router.ReversalError`),
+#: or find no turn-bounded walk at all (:class:`shuttle.router.WalkError`).
+MAX_BAN_ROUNDS = 12
 #: A route end moves to a terminal or garage this close to its end key node (metres).
 TERMINAL_REACH_M = 800.0
 #: A shared terminal stop may stand this far from the split of a turnaround (metres).
@@ -261,6 +273,11 @@ class _Built:
     stops: dict[str, Stop]
     bad: tuple[str, ...]  # bound violations of the expanded routes
     facts: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # RouteKPI extras
+    # where a route could only turn back through a short connector (or not turn round at all),
+    # by key nodes: ``(k,)`` a route end that cannot be a terminal, ``(i, j)`` a key link with
+    # no reversal-free walk
+    bans: tuple[tuple[int, ...], ...] = ()
+    missed: tuple[int, ...] = ()  # key nodes with an anchor that got no stop
 
 
 def _check_settings(scenario: Scenario, method: str) -> None:
@@ -713,18 +730,31 @@ def _solve(
     built: _Built | None = None
     problem: utrp.Problem | None = None
     key_routes: tuple[tuple[int, ...], ...] = ()
-    for attempt in range(MAX_ATTEMPTS):
+    # with design.max_key_nodes coverage is an objective: only the anchors' key nodes must be
+    # on a route, the trips of the others count as unserved when left out
+    must_cover = None
+    if ds.max_key_nodes:
+        must_cover = np.array([bool(kn.anchors[k]) for k in range(n)], dtype=bool)
+    # key links and route ends where a bus could only turn back through a short connector
+    travel = np.array(kn.travel_min, dtype=float)
+    terminals = np.ones(n, dtype=bool)
+    attempt = rounds = 0
+    exact_keys: set[int] = set()
+    while attempt < MAX_ATTEMPTS:
+        fin = np.isfinite(travel)
         problem = utrp.Problem(
             name=f"{scenario.name}-key",
-            travel_min=kn.travel_min,
+            travel_min=travel,
             demand=kn.demand,
             n_routes=ds.routes,
             min_nodes=min_nodes,
             max_nodes=max_nodes,
+            terminals=None if terminals.all() else terminals,
             max_route_min=cap,
             transfer_penalty=penalty,
             baseline_min=base,
-            route_cost_min=route_cost,
+            route_cost_min=None if route_cost is None else np.where(fin, route_cost, np.inf),
+            must_cover=must_cover,
         )
         try:
             key_routes = utrp.design(
@@ -738,17 +768,42 @@ def _solve(
         except DesignError as e:
             raise _Infeasible(e) from e
         try:
-            built = _build_routes(ctx, kn, key_routes, places, scenario)
+            no_end = frozenset(int(k) for k in np.flatnonzero(~terminals))
+            built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, exact_keys)
+            if built.missed and not built.bans and not set(built.missed) <= exact_keys:
+                # an anchor passed at a distance: the same routes through its key node exactly
+                exact_keys |= set(built.missed)
+                log.info("anchors missed at key nodes %s: passing them exactly", built.missed)
+                built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, exact_keys)
         except DesignError as e:  # a route with no turn-bounded closed walk
             built = _Built(routes=(), stops={}, bad=(str(e),))
         if not built.bad:
             break
-        log.info("attempt %d: %s; tightening the cap %.1f min", attempt + 1, built.bad[0], cap)
+        for ban in built.bans:  # left out of every later design too
+            if len(ban) == 2:
+                travel[ban[0], ban[1]] = travel[ban[1], ban[0]] = np.inf
+            else:
+                terminals[ban[0]] = False
+        if built.bans and rounds < MAX_BAN_ROUNDS:  # route round them, the cap unchanged
+            rounds += 1
+            log.info(
+                "%s: %d key link(s) and %d route end(s) left out (%s), designing again",
+                built.bad[0],
+                int((~np.isfinite(travel) & np.isfinite(kn.travel_min)).sum() // 2),
+                int((~terminals).sum()),
+                ", ".join(
+                    f"{kn.labels[k]} ({int(np.isfinite(travel[k]).sum()) - 1} links)"
+                    for k in np.flatnonzero(~terminals)
+                ),
+            )
+            continue
+        attempt += 1
+        log.info("attempt %d: %s; tightening the cap %.1f min", attempt, built.bad[0], cap)
         cap *= TIGHTEN
     assert built is not None
     assert problem is not None
     if built.bad:
-        msg = f"{built.bad[0]} after {MAX_ATTEMPTS} attempts"
+        msg = f"{built.bad[0]} after {MAX_ATTEMPTS} attempts and {rounds} re-routings"
         raise _Infeasible(DesignError(msg))
     return problem, key_routes, built
 
@@ -1286,14 +1341,35 @@ def _detour(
     return ratio, forcing
 
 
+def _ban_of(
+    kn: KeyNetwork, kr: Sequence[int], gnodes: Sequence[int], at: tuple[int, ...]
+) -> tuple[int, ...]:
+    """Key-node form of :attr:`shuttle.router.ReversalError.at` on key route ``kr``.
+
+    ``gnodes`` are the graph nodes routed (``kr``'s, with the terminals the ends were extended
+    to). A turnaround, or a leg from a route end to its terminal, bans that route end as a
+    terminal ``(k,)``; a leg between two key nodes bans their link ``(i, j)``, ``i < j``.
+    """
+    key = {int(kn.nodes[k]): int(k) for k in kr}
+    ends = {int(gnodes[0]): int(kr[0]), int(gnodes[-1]): int(kr[-1])}
+    ks = sorted({key.get(v, ends.get(v, -1)) for v in at} - {-1})
+    return tuple(ks) if ks else (int(kr[0]),)
+
+
 def _build_routes(
     ctx: _Ctx,
     kn: KeyNetwork,
     key_routes: Sequence[Sequence[int]],
     places: Sequence[Place],
     scenario: Scenario,
+    no_end: Collection[int] = frozenset(),
+    exact_keys: Collection[int] = frozenset(),
 ) -> _Built:
-    """Expand key-node routes to closed turn-bounded road walks, place stops, build the routes."""
+    """Expand key-node routes to closed turn-bounded road walks, place stops, build the routes.
+
+    ``no_end``: key nodes left out as route ends (:attr:`_Built.bans`); the anchors' key nodes
+    among them and in ``exact_keys`` are passed exactly when inside a route.
+    """
     from . import stops as stops_mod
 
     G, rm, router = ctx.G, ctx.rm, ctx.router
@@ -1301,6 +1377,8 @@ def _build_routes(
     sv = scenario.service
     legs: list[tuple[list[tuple[list[int], list[Any]]], tuple[tuple[str, str, float], ...]]] = []
     all_ps: list[Any] = []
+    bans: list[tuple[int, ...]] = []
+    cycles: list[tuple[tuple[Place, ...], Terminal | None, Terminal | None, Any]] = []
     for kr in key_routes:
         anchor_places = tuple(places[a] for k in kr for a in kn.anchors[k])
         gnodes = [int(kn.nodes[k]) for k in kr]
@@ -1316,7 +1394,31 @@ def _build_routes(
         # a bus may turn back through a short connector only on the turnaround loop of a
         # terminal or garage (a Seoul 차고지/종점/회차 stop or a scenario terminal)
         inside = [t.node for t in (far, near) if t is not None]
-        cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim, turn_inside=inside)
+        # an anchor's key node that may not end a route (no bus turns round there), or whose
+        # anchor got no stop before, is passed exactly: the anchor stays within reach
+        inner = set(gnodes[1:-1])
+        exact = [
+            int(kn.nodes[k])
+            for k in kr
+            if kn.anchors[k] and (k in no_end or k in exact_keys) and int(kn.nodes[k]) in inner
+        ]
+        try:
+            cy = router.cycle(
+                gnodes,
+                via_radius_m=VIA_RADIUS_M,
+                limit_s=lim,
+                turn_inside=inside,
+                exact=exact,
+            )
+        except WalkError as e:  # a reversal, or no walk at all, on a leg or at an end
+            log.info("key route %s: %s", list(kr), e)
+            bans.append(_ban_of(kn, kr, gnodes, e.at))
+            continue
+        cycles.append((anchor_places, far, near, cy))
+    if bans:  # designed again without them: no stops placed for nothing
+        msg = f"{len(bans)} route(s) turn back through a short connector or cannot turn round"
+        return _Built(routes=(), stops={}, bad=(msg,), bans=tuple(sorted(set(bans))))
+    for anchor_places, far, near, cy in cycles:
         ends = tuple(
             ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
@@ -1334,6 +1436,7 @@ def _build_routes(
         # the terminal stops are shared: each direction ends at the next one's first stop
         dir0, dir1 = (list(cy.out_nodes), out_ps), (list(cy.back_nodes), back_ps)
         gap = scenario.stops.max_spacing_m
+
         def loop(a: list[int], b: list[int]) -> tuple[Sequence[Any], Sequence[Any]]:
             return (
                 stops_mod.turnaround_stops(G, a, ctx.index, scenario, at_end=True),
@@ -1428,4 +1531,20 @@ def _build_routes(
                 f"Route {rid} drives {ratio:.2f} times the shortest road path between its ends, "
                 "over design.max_detour_ratio"
             )
-    return _Built(routes=tuple(routes), stops=merged, bad=tuple(bad), facts=facts)
+    served_all = {s.anchor for s in merged.values() if s.anchor}
+    missed = tuple(
+        sorted(
+            {
+                int(k)
+                for k in range(len(kn.nodes))
+                for a in kn.anchors[k]
+                if places[a].name_ko not in served_all
+            }
+        )
+    )
+    bad += [
+        f"Anchor {p.name_ko!r} got no stop on any route"
+        for p in places
+        if p.name_ko not in served_all
+    ]
+    return _Built(routes=tuple(routes), stops=merged, bad=tuple(bad), facts=facts, missed=missed)

@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 from . import geo
 from .errors import DesignError
 
-__all__ = ["Cycle", "TurnRouter", "bearing_deg", "turn_deg"]
+__all__ = ["Cycle", "ReversalError", "TurnRouter", "WalkError", "bearing_deg", "turn_deg"]
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,22 @@ class Cycle:
     back_nodes: tuple[int, ...]  # direction 1: Tn ... T0, ending after the near turnaround
     loop_m: tuple[float, float]  # length of the far (end of dir 0) and near (end of dir 1) loops
     cost: float  # total weight of the closed walk
+
+
+class WalkError(DesignError):
+    """:meth:`TurnRouter.cycle` found no closed walk for a route within the turn bound.
+
+    ``at`` names where, by the route's own nodes: ``(a, b)`` on the leg from node ``a`` to node
+    ``b`` (either direction), ``(t,)`` on the turnaround loop at terminal ``t``.
+    """
+
+    def __init__(self, msg: str, at: tuple[int, ...]) -> None:
+        super().__init__(msg)
+        self.at = at
+
+
+class ReversalError(WalkError):
+    """:meth:`TurnRouter.cycle` refused a route: it turns back through a short connector."""
 
 
 class TurnRouter:
@@ -215,6 +231,7 @@ class TurnRouter:
         self._out = {n: [e for e in es if self.usable[e]] for n, es in self._out.items()}
         self._in = {n: [e for e in es if self.usable[e]] for n, es in self._in.items()}
         self._turnaround: dict[int, float] = {}
+        self._stuck_layer = 0  # the layer the last failed walk search stopped at
         nodes = sorted(G.nodes)
         self._nodes = np.array(nodes, dtype=np.int64)
         lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=float)
@@ -406,9 +423,10 @@ class TurnRouter:
         line = self._line(cost, arc)
         states = dict(start)
         backs: list[dict[int, tuple[int, list[int]]]] = []
-        for targets, move in layers:
+        for i, (targets, move) in enumerate(layers):
             states, back = self._step(line, cost, states, targets, move=move, limit_s=limit_s)
             if not states:
+                self._stuck_layer = max(self._stuck_layer, i)  # the deepest one
                 return None
             backs.append(back)
         f = min(states, key=lambda e: (states[e], e))
@@ -468,6 +486,7 @@ class TurnRouter:
         max_repairs: int = 4,
         max_reversal_repairs: int = REVERSAL_REPAIRS,
         turn_inside: Sequence[int] = (),
+        exact: Sequence[int] = (),
     ) -> Cycle:
         """Route a two-way route through ``nodes`` as one closed walk with two turnarounds.
 
@@ -492,6 +511,9 @@ class TurnRouter:
             after the repairs with all its inner edges on the loop of such a terminal (from
             arriving at it to its departure side) is accepted and logged; any other refuses
             the route.
+        exact
+            Intermediate nodes the walk must pass through exactly (not just within
+            ``via_radius_m``).
 
         Returns
         -------
@@ -512,7 +534,8 @@ class TurnRouter:
         def via(n: int) -> list[int]:
             return sorted({e for v in self.near(n, via_radius_m) for e in self.in_edges(v)})
 
-        mids = [via(int(n)) for n in nodes[1:-1]]
+        keep = {int(n) for n in exact}
+        mids = [self.in_edges(int(n)) if int(n) in keep else via(int(n)) for n in nodes[1:-1]]
         side0 = sorted({e for v in self.near(t0, TERMINAL_SIDE_M) for e in self.in_edges(v)})
         siden = sorted({e for v in self.near(tn, TERMINAL_SIDE_M) for e in self.in_edges(v)})
         layers: list[tuple[Sequence[int], bool]] = [(m, False) for m in mids]
@@ -531,6 +554,7 @@ class TurnRouter:
         split: tuple[list[int], list[int], float, float] | None = None
         n_rep = n_rev = 0
         rev_all: set[int] = set()
+        self._stuck_layer = 0
         for attempt in range(max_repairs + max_reversal_repairs + 1):
             best: tuple[float, list[int], list[int]] | None = None
             # a repaired walk costs more: the leg bound only speeds up the first search
@@ -550,7 +574,7 @@ class TurnRouter:
                     f"No closed road walk through nodes {nodes[0]} ... {nodes[-1]} turning at "
                     f"most {self.max_turn_deg:g} degrees (no turnaround at a terminal)."
                 )
-                raise DesignError(msg)
+                raise WalkError(msg, self._where_layer(nodes, self._stuck_layer))
             edges = best[1][1:]
             ends = best[2]
             split = self._split(edges, ends[far_arrive], ends[far_end], ends[near_arrive])
@@ -596,7 +620,7 @@ class TurnRouter:
                     f"degrees together within {REVERSAL_WINDOW_M:g} m of road) and no walk "
                     "round a block avoids it."
                 )
-                raise DesignError(msg)
+                raise ReversalError(msg, self._where_reversal(nodes, ends, edges, bad[0]))
             log.info("route through %s turns back on the loop of its terminal", list(nodes))
         out_e, back_e, far_loop, near_loop = split
         if not out_e or not back_e:
@@ -608,6 +632,41 @@ class TurnRouter:
             loop_m=(far_loop, near_loop),
             cost=float(self.cost[out_e].sum() + self.cost[back_e].sum()),
         )
+
+    def _where_reversal(
+        self, nodes: Sequence[int], ends: Sequence[int], edges: Sequence[int], e: int
+    ) -> tuple[int, ...]:
+        """Where :meth:`cycle`'s reversal on edge ``e`` is: at a terminal when ``e`` touches a
+        node within :data:`TERMINAL_SIDE_M` of it (a turnaround the walk may reach from a leg),
+        else the leg or loop holding it (:meth:`_where`)."""
+        u, v = self.pairs[e]
+        for t in (int(nodes[-1]), int(nodes[0])):
+            if {int(u), int(v)} & set(self.near(t, TERMINAL_SIDE_M)):
+                return (t,)
+        return self._where(nodes, ends, edges.index(e))
+
+    @staticmethod
+    def _where(nodes: Sequence[int], ends: Sequence[int], pos: int) -> tuple[int, ...]:
+        """The leg ``(a, b)`` or turnaround ``(t,)`` of :meth:`cycle`'s walk holding edge ``pos``.
+
+        ``ends[i]`` ends the segment of layer ``i``: the legs out to each node after the first,
+        the far loop, the legs back to each node before the last, the near loop.
+        """
+        layer = next((i for i, e in enumerate(ends) if pos < e), len(ends) - 1)
+        return TurnRouter._where_layer(nodes, layer)
+
+    @staticmethod
+    def _where_layer(nodes: Sequence[int], layer: int) -> tuple[int, ...]:
+        """The leg ``(a, b)`` or turnaround ``(t,)`` of layer ``layer`` of :meth:`cycle`'s walk."""
+        seq = [int(v) for v in nodes]
+        m = len(seq) - 2
+        if layer <= m:
+            return (seq[layer], seq[layer + 1])
+        if layer == m + 1:
+            return (seq[-1],)
+        back = seq[::-1]
+        j = layer - (m + 1)
+        return (back[j - 1], back[j]) if j <= m + 1 else (seq[0],)
 
     def _loop_close(self, loop: Sequence[int]) -> int:
         """Where a turnaround loop splits: the number of its edges that belong to the way out.

@@ -308,7 +308,8 @@ def check_routes(problem: Problem, routes: Sequence[Sequence[int]]) -> tuple[str
 
     Checks: route count; each route a simple path on links that exist in both directions, with
     ``min_nodes..max_nodes`` nodes, terminal ends and the time cap; no duplicate routes (a
-    reversed route is the same route); every node covered; the route set connected.
+    reversed route is the same route); every node covered (those of ``must_cover`` if
+    given); the route set connected.
 
     Raises
     ------
@@ -348,9 +349,13 @@ def check_routes(problem: Problem, routes: Sequence[Sequence[int]]) -> tuple[str
     covered = np.zeros(n, dtype=bool)
     for r in rs:
         covered[list(r)] = True
-    if not covered.all():
-        missing = ", ".join(str(v + 1) for v in np.flatnonzero(~covered)[:10])
-        out.append(f"{int((~covered).sum())} node(s) are on no route (1-based: {missing}).")
+    must = np.ones(n, dtype=bool) if p.must_cover is None else p.must_cover
+    if not covered[must].all():
+        missing = ", ".join(str(v + 1) for v in np.flatnonzero(must & ~covered)[:10])
+        out.append(
+            f"{int((must & ~covered).sum())} node(s) that must be covered are on no route "
+            f"(1-based: {missing})."
+        )
     # Connectivity of the transit graph: nodes joined when they share a route.
     rows: list[int] = []
     cols: list[int] = []
