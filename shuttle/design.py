@@ -184,6 +184,8 @@ MAX_ATTEMPTS = 5
 MAX_BAN_ROUNDS = 12
 #: A route end moves to a terminal or garage this close to its end key node (metres).
 TERMINAL_REACH_M = 800.0
+#: Turnable intersections tried beyond a route end where no bus turns round (nearest first).
+END_CANDIDATES = 3
 #: A shared terminal stop may stand this far from the split of a turnaround (metres).
 JOIN_REACH_M = 400.0
 #: A stop of the next direction this close after a new split stop is dropped (metres).
@@ -396,6 +398,7 @@ def design_network(
         router=router,
         index=stops_mod.build_stop_index(Gb, bus_stops, landmarks=places_mod.landmarks(scenario)),
         terminals=find_terminals(Gb, named, bus_stops),
+        snap=snap,
     )
     step(progress, stage, 1, 5)
     cnodes = tuple(int(v) for v in dem.centroid_nodes)
@@ -940,6 +943,7 @@ class _Ctx:
     router: TurnRouter
     index: Any  # stop index
     terminals: tuple[Terminal, ...]
+    snap: Snapper | None = None  # turnable intersections (a route end beyond a bare anchor node)
 
 
 def _end_terminal(ctx: _Ctx, node: int, others: Sequence[int]) -> Terminal | None:
@@ -1356,6 +1360,93 @@ def _ban_of(
     return tuple(ks) if ks else (int(kr[0]),)
 
 
+def _end_options(
+    ctx: _Ctx, kn: KeyNetwork, k: int, route_nodes: Sequence[int]
+) -> list[Terminal | None]:
+    """Where a route ending at key node ``k`` may turn round, in order of preference: a terminal
+    or garage in reach (:func:`_end_terminal`); for a key node where no bus turns round (an
+    anchor's bare road node, :attr:`KeyNetwork.turnable`) the nearest turnable intersections
+    within :data:`TERMINAL_REACH_M` beyond it (unnamed: a loop round a block there); last, a
+    loop round a block at ``k`` itself (``None``)."""
+    node = int(kn.nodes[k])
+    out: list[Terminal | None] = []
+    t = _end_terminal(ctx, node, route_nodes)
+    if t is not None:
+        out.append(t)
+    if kn.turnable and not kn.turnable[k] and ctx.snap is not None:
+        xy = node_xy(ctx.G, [node])[0]
+        dd, ii = ctx.snap.turn_tree.query(
+            xy, k=END_CANDIDATES, distance_upper_bound=TERMINAL_REACH_M
+        )
+        for d, i in zip(np.atleast_1d(dd), np.atleast_1d(ii), strict=True):
+            if not np.isfinite(d):
+                continue
+            v = int(ctx.snap.turn_nodes[int(i)])
+            if v in route_nodes or (t is not None and v == t.node):
+                continue
+            nd = ctx.G.nodes[v]
+            out.append(Terminal("", float(nd["y"]), float(nd["x"]), v, named=False))
+    out.append(None)
+    return out
+
+
+def _route_walk(
+    ctx: _Ctx,
+    kn: KeyNetwork,
+    kr: Sequence[int],
+    no_end: Collection[int],
+    exact_keys: Collection[int],
+) -> tuple[Terminal | None, Terminal | None, Any]:
+    """The closed road walk of key route ``kr``: where it turns round at its far and near end
+    (:func:`_end_options`; ``None``: a loop round a block at the end key node) and the router's
+    :class:`~shuttle.router.Cycle`.
+
+    The options of each end are tried in turn while the router finds no walk turning round
+    there without a reversal. Raises :class:`~shuttle.router.WalkError` with ``at`` in key-node
+    form (:func:`_ban_of`) when no option is left.
+    """
+    router = ctx.router
+    route_nodes = [int(kn.nodes[k]) for k in kr]
+    options = [
+        _end_options(ctx, kn, int(kr[-1]), route_nodes),
+        _end_options(ctx, kn, int(kr[0]), route_nodes),
+    ]
+    pick = [0, 0]
+    lim = 3.0 * float(max(kn.time_s[a, b] for a, b in zip(kr[:-1], kr[1:], strict=True))) + 900.0
+    while True:
+        far, near = options[0][pick[0]], options[1][pick[1]]
+        gnodes = list(route_nodes)
+        if far is not None and far.node != gnodes[-1]:
+            gnodes.append(far.node)
+        if near is not None and near.node != gnodes[0]:
+            gnodes.insert(0, near.node)
+        # an anchor's key node that may not end a route (no bus turns round there), or whose
+        # anchor got no stop before, is passed exactly: the anchor stays within reach (a bare
+        # road node beyond which a route end moved is not: on a dual carriageway the other
+        # direction passes it on the other side of the road)
+        inner = set(gnodes[1:-1])
+        exact = [
+            int(kn.nodes[k])
+            for k in kr
+            if kn.anchors[k] and (k in no_end or k in exact_keys) and int(kn.nodes[k]) in inner
+        ]
+        try:
+            cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim, exact=exact)
+        except WalkError as e:
+            # an end the bus cannot turn round at: the next option of that end
+            stuck = [
+                i
+                for i, t in enumerate((far, near))
+                if t is not None and t.node in e.at and pick[i] + 1 < len(options[i])
+            ]
+            if stuck:
+                log.info("key route %s: no turnaround at %s", list(kr), (far, near)[stuck[0]])
+                pick[stuck[0]] += 1
+                continue
+            raise WalkError(str(e), _ban_of(kn, kr, gnodes, e.at)) from e
+        return far, near, cy
+
+
 def _build_routes(
     ctx: _Ctx,
     kn: KeyNetwork,
@@ -1372,7 +1463,7 @@ def _build_routes(
     """
     from . import stops as stops_mod
 
-    G, rm, router = ctx.G, ctx.rm, ctx.router
+    G, rm = ctx.G, ctx.rm
     ds = scenario.design
     sv = scenario.service
     legs: list[tuple[list[tuple[list[int], list[Any]]], tuple[tuple[str, str, float], ...]]] = []
@@ -1381,38 +1472,11 @@ def _build_routes(
     cycles: list[tuple[tuple[Place, ...], Terminal | None, Terminal | None, Any]] = []
     for kr in key_routes:
         anchor_places = tuple(places[a] for k in kr for a in kn.anchors[k])
-        gnodes = [int(kn.nodes[k]) for k in kr]
-        far = _end_terminal(ctx, gnodes[-1], gnodes)
-        near = _end_terminal(ctx, gnodes[0], gnodes)
-        if far is not None and far.node != gnodes[-1]:
-            gnodes.append(far.node)
-        if near is not None and near.node != gnodes[0]:
-            gnodes.insert(0, near.node)
-        lim = (
-            3.0 * float(max(kn.time_s[a, b] for a, b in zip(kr[:-1], kr[1:], strict=True))) + 900.0
-        )
-        # a bus may turn back through a short connector only on the turnaround loop of a
-        # terminal or garage (a Seoul 차고지/종점/회차 stop or a scenario terminal)
-        inside = [t.node for t in (far, near) if t is not None]
-        # an anchor's key node that may not end a route (no bus turns round there), or whose
-        # anchor got no stop before, is passed exactly: the anchor stays within reach
-        inner = set(gnodes[1:-1])
-        exact = [
-            int(kn.nodes[k])
-            for k in kr
-            if kn.anchors[k] and (k in no_end or k in exact_keys) and int(kn.nodes[k]) in inner
-        ]
         try:
-            cy = router.cycle(
-                gnodes,
-                via_radius_m=VIA_RADIUS_M,
-                limit_s=lim,
-                turn_inside=inside,
-                exact=exact,
-            )
+            far, near, cy = _route_walk(ctx, kn, kr, no_end, exact_keys)
         except WalkError as e:  # a reversal, or no walk at all, on a leg or at an end
             log.info("key route %s: %s", list(kr), e)
-            bans.append(_ban_of(kn, kr, gnodes, e.at))
+            bans.append(e.at)
             continue
         cycles.append((anchor_places, far, near, cy))
     if bans:  # designed again without them: no stops placed for nothing
@@ -1420,7 +1484,9 @@ def _build_routes(
         return _Built(routes=(), stops={}, bad=(msg,), bans=tuple(sorted(set(bans))))
     for anchor_places, far, near, cy in cycles:
         ends = tuple(
-            ("terminal", t.name_ko, round(m, 1)) if t is not None else ("block", "", round(m, 1))
+            ("terminal", t.name_ko, round(m, 1))
+            if t is not None and t.name_ko
+            else ("block", "", round(m, 1))
             for t, m in ((far, cy.loop_m[0]), (near, cy.loop_m[1]))
         )
         # both directions at once: a new stop on one side has its partner on the other

@@ -187,6 +187,9 @@ class KeyNetwork:
     demand: np.ndarray  # (n, n) trips per day between key nodes
     sp_seconds: float = 0.0  # time spent in the shortest-path stage
     zones_left_out: tuple[int, ...] = ()  # zones with no key node (design.max_key_nodes)
+    # a bus can turn round at each key node (a turnable intersection); False for an anchor's
+    # nearest road node (design.max_key_nodes), which a route passes but does not end at
+    turnable: tuple[bool, ...] = ()
 
 
 def key_travel_times(rm: paths.RoadMatrix, nodes: Sequence[int]) -> np.ndarray:
@@ -404,6 +407,7 @@ def key_network(
         demand=D,
         sp_seconds=sp_s,
         zones_left_out=tuple(int(z) for z in np.flatnonzero(zk < 0)),
+        turnable=tuple(bool(t) for t in np.isin(key_nodes, snap.turn_nodes)),
     )
 
 

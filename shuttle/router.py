@@ -23,8 +23,8 @@ dearer and the walk solved again. Turns joined by at most :data:`REVERSAL_WINDOW
 judged together (:meth:`TurnRouter.reversals`): a U-turn made of two right-angle turns through a
 median gap is a reversal too: the turn into its connector is priced out and the walk solved again
 (the connector itself stays open to a loop round the block that crosses the median there). A
-reversal left after :data:`REVERSAL_REPAIRS` re-solves refuses the route (``DesignError``) unless
-it lies on the turnaround loop of a terminal or garage the caller names (``turn_inside``).
+reversal left after :data:`REVERSAL_REPAIRS` re-solves refuses the route (:class:`ReversalError`),
+wherever it lies, a terminal's turnaround loop included.
 """
 
 from __future__ import annotations
@@ -485,7 +485,6 @@ class TurnRouter:
         limit_s: float = np.inf,
         max_repairs: int = 4,
         max_reversal_repairs: int = REVERSAL_REPAIRS,
-        turn_inside: Sequence[int] = (),
         exact: Sequence[int] = (),
     ) -> Cycle:
         """Route a two-way route through ``nodes`` as one closed walk with two turnarounds.
@@ -505,12 +504,6 @@ class TurnRouter:
         max_reversal_repairs
             Re-solves allowed to remove a reversal through a short connector
             (:meth:`reversals`); a budget of its own, so pricing out repeats never uses it up.
-        turn_inside
-            Terminals (``nodes[0]`` or ``nodes[-1]``: a garage or terminus the caller declares as
-            such) whose turnaround may turn back through a short connector: a reversal left
-            after the repairs with all its inner edges on the loop of such a terminal (from
-            arriving at it to its departure side) is accepted and logged; any other refuses
-            the route.
         exact
             Intermediate nodes the walk must pass through exactly (not just within
             ``via_radius_m``).
@@ -522,9 +515,9 @@ class TurnRouter:
 
         Raises
         ------
-        DesignError
-            If no closed walk turning at most ``max_turn_deg`` exists, or the only ones turn
-            back through a short connector off the loops of the ``turn_inside`` terminals.
+        WalkError
+            If no closed walk turning at most ``max_turn_deg`` exists
+            (:class:`ReversalError` if the only ones turn back through a short connector).
         """
         if len(nodes) < 2:
             msg = "A route needs at least two key nodes."
@@ -606,22 +599,15 @@ class TurnRouter:
                     arc[k] = min(arc[k] * REVERSAL_PENALTY, top)
         assert split is not None
         if rev_all:
-            inside: set[int] = set()
-            if tn in turn_inside:
-                inside.update(edges[ends[far_arrive] : ends[far_end]])
-            if t0 in turn_inside:
-                inside.update(edges[ends[near_arrive] :])
-            bad = sorted(e for e in rev_all if e not in inside)
-            if bad:
-                u, v = self.pairs[bad[0]]
-                msg = (
-                    f"The route through nodes {nodes[0]} ... {nodes[-1]} turns back through the "
-                    f"short connector {u} -> {v} (two turns of more than {self.max_turn_deg:g} "
-                    f"degrees together within {REVERSAL_WINDOW_M:g} m of road) and no walk "
-                    "round a block avoids it."
-                )
-                raise ReversalError(msg, self._where_reversal(nodes, ends, edges, bad[0]))
-            log.info("route through %s turns back on the loop of its terminal", list(nodes))
+            bad = sorted(rev_all)
+            u, v = self.pairs[bad[0]]
+            msg = (
+                f"The route through nodes {nodes[0]} ... {nodes[-1]} turns back through the "
+                f"short connector {u} -> {v} (two turns of more than {self.max_turn_deg:g} "
+                f"degrees together within {REVERSAL_WINDOW_M:g} m of road) and no walk "
+                "round a block avoids it."
+            )
+            raise ReversalError(msg, self._where_reversal(nodes, ends, edges, bad[0]))
         out_e, back_e, far_loop, near_loop = split
         if not out_e or not back_e:
             msg = f"The closed road walk through nodes {nodes[0]} ... {nodes[-1]} is empty."

@@ -17,9 +17,9 @@ import zipfile
 import networkx as nx
 import pytest
 
-from shuttle import design, geo
+from shuttle import geo
 from shuttle.errors import DesignError
-from shuttle.router import REVERSAL_WINDOW_M, TurnRouter
+from shuttle.router import REVERSAL_WINDOW_M, ReversalError, TurnRouter
 
 #: Shape points closer than this to the last one kept are skipped: the feed rounds coordinates
 #: to 1e-6 degrees (up to ~0.07 m each way), which turns a 5 m segment by up to 1.6 degrees ...
@@ -137,19 +137,10 @@ def test_without_a_block_the_median_u_turn_is_refused() -> None:
     ids = _ids(G)
     router = TurnRouter(G, max_turn_deg=150.0)
     # the east end has only the median gap: no loop round a block within the turn limit
-    with pytest.raises(DesignError, match="turns back through the short connector"):
+    with pytest.raises(ReversalError, match="turns back through the short connector") as err:
         router.cycle([ids["B0"], ids["A8"]])
-    # naming the west end a terminal does not excuse the east end
-    with pytest.raises(DesignError, match="short connector"):
-        router.cycle([ids["B0"], ids["A8"]], turn_inside=[ids["B0"]])
-    # a terminal or garage named by the caller may be turned in: the gap is taken, 100 s + 0
-    # (near end: B0-D0-D1-B1-A1 as before, far end through the gap A8-B8)
-    cy = router.cycle([ids["B0"], ids["A8"]], turn_inside=[ids["A8"]])
-    legs = _closed_names(cy, G)
-    assert ("A8", "B8") in legs
-    assert ("B0", "A0") not in legs
-    # by hand: B0-D0-D1-B1 18 s, B1-A1 2 s, A1..A8 42 s, A8-B8 2 s, B8..B0 48 s = 112 s
-    assert cy.cost == pytest.approx(112.0)
+    # the refusal names where: the turnaround at the east end, A8 (the west end has its block)
+    assert err.value.at == (ids["A8"],)
 
 
 def test_no_repair_budget_refuses_rather_than_u_turns() -> None:
@@ -211,15 +202,9 @@ def _reversals(
     return out
 
 
-def test_default_feed_blocks_never_reverse(default_feed, nw3_plan, scenario) -> None:  # noqa: ANN001
+def test_default_feed_blocks_never_reverse(default_feed, scenario) -> None:  # noqa: ANN001
     """Walk each block's shapes point to point, joins included: no net turn above the limit
-    within REVERSAL_WINDOW_M of road, except inside a terminal or garage the plan declares.
-
-    The exception is narrow and comes from plan data: the route's turnaround at that end is of
-    kind "terminal" (a stop of Seoul's list named 차고지/종점/회차, or a scenario terminal) and
-    the reversal lies on its loop: within half the loop's length (plus the window) of the join
-    between the trip that ends there and the next.
-    """
+    within REVERSAL_WINDOW_M of road anywhere, at terminals and garages too."""
     limit = scenario.design.max_turn_deg + TURN_SLACK_DEG
     z = zipfile.ZipFile(default_feed)
     shapes: dict[str, list[tuple[float, float]]] = {}
@@ -247,36 +232,15 @@ def test_default_feed_blocks_never_reverse(default_feed, nw3_plan, scenario) -> 
         for a, b in zip(ts, [*ts[1:], None], strict=True):
             nxt = b["shape_id"] if b is not None else ""
             pairs.add((a["route_id"], a["shape_id"], a["direction_id"], nxt))
-    # the turnarounds the plan declares: (route, direction ending there) -> (kind, name, loop m)
-    declared: dict[tuple[str, str], tuple[str, str, float]] = {}
-    for rk in nw3_plan.kpis.routes:
-        far, near = rk.turnarounds
-        declared[(rk.route_id, "0")] = far
-        declared[(rk.route_id, "1")] = near
-    named = {t.name for t in nw3_plan.scenario.terminals}
-
-    def excused(route: str, direction: str, off_join_m: float) -> bool:
-        kind, name, loop_m = declared[(route, direction)]
-        at_terminal = kind == "terminal" and (
-            any(w in name for w in design.TERMINAL_WORDS) or name in named
-        )
-        return at_terminal and off_join_m <= loop_m / 2.0 + REVERSAL_WINDOW_M
-
     found: set[str] = set()
     joins = 0
-    for route, s1, direction, s2 in sorted(pairs):
+    for route, s1, _direction, s2 in sorted(pairs):
         pts = list(shapes[s1])
-        join = len(pts) - 1
         if s2:
             assert geo.haversine_m(*pts[-1], *shapes[s2][0]) < 1.0, (s1, s2)
             pts += shapes[s2][1:]
             joins += 1
-        cum = [0.0]
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
-            cum.append(cum[-1] + geo.haversine_m(*a, *b))
         for k, net in _reversals(pts, REVERSAL_WINDOW_M, limit):
-            if s2 and excused(route, direction, abs(cum[join] - cum[k])):
-                continue
             found.add(
                 f"{route} {s1}->{s2 or '-'}: {net:.0f} deg at {pts[k][0]:.5f},{pts[k][1]:.5f}"
             )

@@ -829,8 +829,14 @@ def test_plan_anchor_stops_and_distances(designs, scenario: Scenario) -> None:  
         assert s.anchor_m == pytest.approx(geo.haversine_m(a.lat, a.lon, lat, lon), abs=1.0)
     for r in d.routes:
         for p in r.patterns:
-            mine = [by_id[i] for i in p.stop_ids if by_id[i].anchor]
-            for s in mine:
+            # the stop that serves each anchor in this direction: the nearest one labelled with
+            # it (a terminal loop may pass a second stop near the same anchor)
+            mine: dict[str, object] = {}
+            for i in p.stop_ids:
+                s = by_id[i]
+                if s.anchor and (s.anchor not in mine or s.anchor_m < mine[s.anchor].anchor_m):
+                    mine[s.anchor] = s
+            for s in mine.values():
                 a = plc[s.anchor]
                 near = [
                     (geo.haversine_m(a.lat, a.lon, lat, lon), ars)
