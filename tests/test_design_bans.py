@@ -17,7 +17,7 @@ import pytest
 from shuttle import design, utrp
 from shuttle.config import Scenario
 from shuttle.keynet import KeyNetwork
-from shuttle.router import ReversalError, TurnRouter
+from shuttle.router import ReversalError, TurnRouter, WalkError
 
 # ---------------------------------------------------------------------------------------------
 # where the router says the reversal is
@@ -296,3 +296,97 @@ def test_utrp_covers_every_node_unless_told_otherwise() -> None:
     full = _line_problem(4, None, 4)
     (why,) = utrp.check_routes(full, [(0, 1, 2)])
     assert "(1-based: 4)" in why
+
+
+# ---------------------------------------------------------------------------------------------
+# route ends: a terminal the bus cannot turn at, and an anchor's bare road node
+
+
+class _Router:
+    """Stands in for :class:`TurnRouter`: refuses every walk that turns round at one of the
+    graph nodes in ``refuse`` (``WalkError.at`` names it, as the router does)."""
+
+    def __init__(self, refuse: set[int]) -> None:
+        self.refuse = refuse
+        self.calls: list[list[int]] = []
+
+    def cycle(self, nodes, **_kw):  # noqa: ANN001, ANN003, ANN201
+        self.calls.append(list(nodes))
+        for t in (nodes[-1], nodes[0]):
+            if t in self.refuse:
+                raise ReversalError(f"no turnaround at {t}", (t,))
+        return ("walk", tuple(nodes))
+
+    def turnaround_s(self, _node: int, _limit: float) -> float:
+        return 0.0
+
+
+def _end_ctx(refuse: set[int], terminals: tuple = ()) -> tuple[design._Ctx, KeyNetwork, _Router]:
+    """Key nodes 0..3 at graph nodes 100..103, 1 km apart on a west-east line (key node 3 at
+    the east end is an anchor's bare road node: no bus turns round there); turnable
+    intersections at graph nodes 200 (150 m east of 103), 201 (400 m east) and 202 (1200 m east,
+    beyond TERMINAL_REACH_M), and at 100..102."""
+    from types import SimpleNamespace
+
+    from scipy.spatial import cKDTree
+
+    G = nx.MultiDiGraph(crs="epsg:4326")
+    east = {100: 0.0, 101: 1000.0, 102: 2000.0, 103: 3000.0, 200: 3150.0, 201: 3400.0, 202: 4200.0}
+    for v, x in east.items():
+        G.add_node(v, x=126.9 + DX * x / 100.0, y=37.55)
+    turn = np.array([100, 101, 102, 200, 201, 202], dtype=np.int64)
+    snap = SimpleNamespace(
+        turn_nodes=turn, turn_tree=cKDTree(design.node_xy(G, [int(v) for v in turn]))
+    )
+    router = _Router(refuse)
+    ctx = design._Ctx(
+        G=G, rm=None, rm_len=None, router=router, index=None, terminals=terminals, snap=snap
+    )
+    kn = dataclasses.replace(
+        _network(4, {(0, 1): 2.0, (1, 2): 2.0, (2, 3): 2.0}, anchors=(3,)),
+        turnable=(True, True, True, False),
+    )
+    return ctx, kn, router
+
+
+def test_a_bare_anchor_node_ends_at_the_nearest_turnable_intersection_beyond_it() -> None:
+    ctx, kn, router = _end_ctx(refuse={103})
+    opts = design._end_options(ctx, kn, 3, [100, 101, 102, 103])
+    # 150 m and 400 m beyond it (202 lies 1,200 m away, out of reach), then the node itself
+    assert [o.node if o else None for o in opts] == [200, 201, None]
+    assert all(o.name_ko == "" for o in opts if o)  # a block there, not a named terminal
+    # a turnable key node turns round at itself (no terminal in reach)
+    assert design._end_options(ctx, kn, 0, [100, 101, 102, 103]) == [None]
+    far, near, cy = design._route_walk(ctx, kn, (0, 1, 2, 3), frozenset(), frozenset())
+    assert far is not None
+    assert far.node == 200
+    assert near is None
+    assert router.calls == [[100, 101, 102, 103, 200]]
+
+
+def test_route_end_options_are_tried_in_turn_then_the_end_is_banned() -> None:
+    ctx, kn, router = _end_ctx(refuse={200})
+    far, _, _ = design._route_walk(ctx, kn, (0, 1, 2, 3), frozenset(), frozenset())
+    assert far is not None
+    assert far.node == 201
+    assert [c[-1] for c in router.calls] == [200, 201]
+    # no option turns: the route end (key node 3) is banned, in key-node form
+    ctx, kn, router = _end_ctx(refuse={200, 201, 103})
+    with pytest.raises(WalkError) as got:
+        design._route_walk(ctx, kn, (0, 1, 2, 3), frozenset(), frozenset())
+    assert got.value.at == (3,)
+    assert [c[-1] for c in router.calls] == [200, 201, 103]
+
+
+def test_a_terminal_the_bus_cannot_turn_at_falls_back_to_a_block_at_the_key_node() -> None:
+    # a Seoul terminal 300 m west of key node 0 (turnable), where the router finds no loop
+    term = design.Terminal("가상종점", 37.55, 126.9 - DX * 3.0, 300, named=False)
+    ctx, kn, router = _end_ctx(refuse={300}, terminals=(term,))
+    ctx.G.add_node(300, x=term.lon, y=term.lat)
+    # direction 0 from key node 3 (bare: turns 150 m beyond, at 200) to key node 0
+    assert design._end_options(ctx, kn, 0, [103, 102, 101, 100]) == [term, None]
+    far, near, _ = design._route_walk(ctx, kn, (3, 2, 1, 0), frozenset(), frozenset())
+    assert far is None  # a block at key node 0 itself
+    assert near is not None
+    assert near.node == 200
+    assert router.calls == [[200, 103, 102, 101, 100, 300], [200, 103, 102, 101, 100]]
