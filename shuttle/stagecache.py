@@ -15,7 +15,9 @@ executable. A file that is truncated, altered or of another format is rebuilt wi
 an unwritable folder only costs the reuse. A result read back equals the one computed (floats
 round-trip exactly through NumPy and JSON), so a run with a warm cache writes the same bytes as a
 cold one. ``SHUTTLE_STAGE_CACHE=0`` in the environment turns the stage cache off (every stage is
-computed; the road graph's cache is not affected).
+computed; the road graph's cache is not affected). The stage files of a folder are kept under
+``$SHUTTLE_STAGE_CACHE_MB`` megabytes (default :data:`LIMIT_MB`): after each save the least
+recently used ones (a read marks a file used) are deleted until the rest fit.
 
 Objects (a :class:`~shuttle.model.Design`, a plan, a budget-curve row) go through
 :func:`to_data` and :func:`from_data`: dataclasses, tuples, lists, dicts, NumPy scalars and
@@ -25,6 +27,7 @@ module and name (never by running anything the file names).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -57,7 +60,10 @@ __all__ = [
     "file_digest",
     "from_data",
     "key_of",
+    "LIMIT_MB",
+    "limit_bytes",
     "load",
+    "prune",
     "load_json",
     "save",
     "save_json",
@@ -186,6 +192,57 @@ def decode(data: bytes) -> tuple[dict[str, np.ndarray], Any]:
     return arrays, meta
 
 
+#: Default bound on the stage files of one cache folder, megabytes (``$SHUTTLE_STAGE_CACHE_MB``).
+LIMIT_MB = 1000.0
+
+
+def limit_bytes() -> int:
+    """The bound on the stage files of a folder (``$SHUTTLE_STAGE_CACHE_MB``, else
+    :data:`LIMIT_MB`); an unreadable value is one warning and the default."""
+    raw = os.environ.get("SHUTTLE_STAGE_CACHE_MB", "").strip()
+    mb = LIMIT_MB
+    if raw:
+        try:
+            mb = float(raw)
+            if not math.isfinite(mb) or mb < 0:
+                raise ValueError(raw)
+        except ValueError:
+            log.warning("SHUTTLE_STAGE_CACHE_MB=%r is not a size in MB; using %g", raw, LIMIT_MB)
+            mb = LIMIT_MB
+    return int(mb * 1e6)
+
+
+def prune(root: Path, keep: Path | None = None) -> list[Path]:
+    """Delete the least recently used stage files of ``root`` until the rest fit in
+    :func:`limit_bytes` (never ``keep``, the file just written); return the deleted ones."""
+    files = []
+    for p in root.glob("stage-*.npz"):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        files.append((p == keep, st.st_mtime_ns, p.name, st.st_size, p))
+    total = sum(f[3] for f in files)
+    limit = limit_bytes()
+    gone: list[Path] = []
+    for last, _, _, size, p in sorted(files):
+        if total <= limit or last:  # the file just written stays
+            break
+        try:
+            p.unlink()
+        except OSError:
+            continue
+        total -= size
+        gone.append(p)
+    if gone:
+        log.info(
+            "stage cache: %d least recently used file(s) deleted to stay under %.0f MB",
+            len(gone),
+            limit / 1e6,
+        )
+    return gone
+
+
 def _path(root: Path, kind: str, key: str) -> Path:
     return root / f"stage-{kind}-{key}.npz"
 
@@ -217,6 +274,8 @@ def load(
         log.warning("stage cache %s is damaged (%s); computing it again", path, e)
         return None
     log.debug("stage cache hit: %s", path.name)
+    with contextlib.suppress(OSError):  # used now: the last to be pruned
+        os.utime(path)
     return out
 
 
@@ -234,6 +293,7 @@ def save(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         io.atomic_write_bytes(path, encode(arrays, meta))
+        prune(path.parent, keep=path)
     except (OSError, ValueError) as e:
         log.warning("cannot write the stage cache %s: %s", path, e)
     except Exception as e:  # noqa: BLE001 - a ShuttleError of io: the run goes on uncached

@@ -101,6 +101,31 @@ def test_damaged_file_is_computed_again_with_one_warning(
     assert stagecache.load(tmp_path, "assign", "k1") is None
 
 
+def test_the_least_recently_used_files_go_when_the_folder_outgrows_its_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # four entries of 100 kB of random bytes each (they do not compress), written a minute
+    # apart; then entry 0 is read again, so entry 1 is the least recently used
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        stagecache.save(tmp_path, "t", f"k{i}", {"a": rng.integers(0, 255, 100_000, np.uint8)})
+        f = tmp_path / f"stage-t-k{i}.npz"
+        os.utime(f, ns=(10**18 + i * 60 * 10**9,) * 2)
+    assert stagecache.load(tmp_path, "t", "k0") is not None
+    size = (tmp_path / "stage-t-k3.npz").stat().st_size
+    assert 100_000 < size < 101_000
+    # a bound of 3.5 entries: the fifth entry makes five, so two go, the least recently used
+    # first: entry 1 (written first, never read), then entry 2; entry 0 was read, 3 and 4 new
+    monkeypatch.setenv("SHUTTLE_STAGE_CACHE_MB", str(3.5 * size / 1e6))
+    stagecache.save(tmp_path, "t", "k4", {"a": rng.integers(0, 255, 100_000, np.uint8)})
+    left = sorted(p.name for p in tmp_path.glob("stage-*.npz"))
+    assert left == ["stage-t-k0.npz", "stage-t-k3.npz", "stage-t-k4.npz"]
+    # a bound below one entry still keeps the one just written
+    monkeypatch.setenv("SHUTTLE_STAGE_CACHE_MB", "0")
+    stagecache.save(tmp_path, "t", "k5", {"a": np.zeros(10, np.uint8)})
+    assert [p.name for p in tmp_path.glob("stage-*.npz")] == ["stage-t-k5.npz"]
+
+
 # ------------------------------------------------------------------- a cached assignment
 
 
