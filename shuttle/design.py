@@ -30,7 +30,11 @@ model, walking and the existing-network importer use the minor streets).
    the far end, direction 1 back, a loop at the near end, never turning by more than
    ``design.max_turn_deg`` (by the edges' geometry, mid-route, at stops and at the joins). A route
    end within :data:`TERMINAL_REACH_M` of a terminal (the scenario's ``[[terminals]]`` first, then
-   Seoul bus stops named 차고지/종점/회차, not village-bus stops) is moved there.
+   Seoul bus stops named 차고지/종점/회차, not village-bus stops) is moved there; an end at an
+   anchor's bare road node (see "Terminals") moves on to one of the :data:`END_CANDIDATES`
+   nearest turnable intersections beyond it; where the router finds no turnaround without a
+   reversal at that place, the next one is tried, last a loop round a block at the key node
+   itself (:func:`_route_walk`). No reversal is excused anywhere, terminals included.
 4. **Stops and patterns.** :func:`shuttle.stops.place_route_stops` places the stops along both
    directions (real Seoul bus stops where possible, new stops in pairs across the road, each
    anchor of the route flagged). The two directions
@@ -58,9 +62,10 @@ Terminals
 Every key node, hence every route end, is an intersection with at least three distinct
 successors in the largest strongly connected part of the bus graph where a bus arriving from any
 side can turn round (a loop back to the departure side within :data:`TURNAROUND_LIMIT_S`); an
-anchor with no such node in reach keeps its own road node, which a route may pass but, where
-no bus can turn round there, not end at (see stage 4). All
-routes run in both directions (``is_loop`` is False).
+anchor with no such node in reach (``design.max_key_nodes`` only) keeps its own road node
+(``KeyNetwork.turnable`` False), which a route passes; a route ending there turns round at a
+turnable intersection beyond it (stage 3), or, where none serves, no longer ends there (stage
+4). All routes run in both directions (``is_loop`` is False).
 
 Objective
 ---------
@@ -136,7 +141,7 @@ from .keynet import (
 )
 from .kpis import design_kpis, route_facts
 from .log import ProgressFn, step
-from .model import Design, Pattern, Place, Route, Stop
+from .model import Design, Pattern, Place, Route, Stop, route_id
 from .router import TurnRouter, WalkError
 
 __all__ = [
@@ -1522,7 +1527,7 @@ def _build_routes(
     facts: dict[str, dict[str, Any]] = {}
     bad: list[str] = []
     for r, (dirs, ends) in enumerate(legs):
-        rid = f"R{r + 1}"
+        rid = route_id(r, len(legs))
         pats: list[Pattern] = []
         for direction, (path, pstops) in enumerate(dirs):
             wk = _walk(G, rm, path)

@@ -33,6 +33,7 @@ __all__ = [
     "Stop",
     "Timetable",
     "Trip",
+    "route_id",
 ]
 
 LatLon = tuple[float, float]
@@ -105,6 +106,13 @@ class Pattern:
     def run_time_s(self) -> int:
         """Free-flow one-way run time, seconds (no dwell)."""
         return sum(self.run_times_s)
+
+
+def route_id(index: int, count: int) -> str:
+    """The id of the ``index``-th (0-based) of ``count`` routes: ``R1``..``R9``, zero-padded to
+    the width of ``count`` (``R01``..``R14``) so that every listing sorted by id (feed, map,
+    report) keeps the routes' order."""
+    return f"R{index + 1:0{len(str(max(count, 1)))}d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from .calibration import Calibration
 from .config import Scenario
 from .errors import DesignError
 from .figures import PlanFigures, plan_figures
-from .model import DeadheadLeg, Depot, DesignKPIs, Route, Stop, Timetable
+from .model import DeadheadLeg, Depot, DesignKPIs, Route, Stop, Timetable, route_id
 from .passengers import LineSpec
 
 __all__ = ["Operated", "operate", "renumber"]
@@ -54,7 +54,8 @@ class Operated:
 def renumber(
     routes: Sequence[Route], kpis: DesignKPIs, scenario: Scenario
 ) -> tuple[tuple[Route, ...], DesignKPIs]:
-    """Give the routes ids ``R1..Rn`` in their order, with the scenario's numbers and colours."""
+    """Give the routes ids ``R1..Rn`` in their order (:func:`shuttle.model.route_id`), with the
+    scenario's numbers and colours."""
     rc = scenario.routes
     ids = {}
     out = []
@@ -62,7 +63,7 @@ def renumber(
         short, color, text = colors.route_style(
             i, rc.scheme, prefix=rc.number_prefix, start=rc.number_start, width=rc.number_width
         )
-        new = f"R{i + 1}"
+        new = route_id(i, len(routes))
         ids[r.route_id] = new
         out.append(
             dataclasses.replace(r, route_id=new, short_name=short, color=color, text_color=text)

@@ -421,3 +421,16 @@ def test_report_has_route_roads(designs) -> None:  # noqa: ANN001
         assert k["detour_ratio"] >= 1.0
         assert set(k["km_by_class"]) <= {"primary", "secondary", "tertiary"}
         assert len(k["turnarounds"]) == 2
+
+
+def test_route_ids_sort_in_route_order() -> None:
+    from shuttle.model import route_id
+
+    assert [route_id(i, 8) for i in range(8)] == [f"R{i}" for i in range(1, 9)]
+    ids = [route_id(i, 14) for i in range(14)]
+    assert ids[0] == "R01"
+    assert ids[9] == "R10"
+    assert ids[13] == "R14"
+    # a listing sorted by id (the feed's route_sort_order, the map, the report) keeps the order
+    assert sorted(ids) == ids
+    assert sorted(route_id(i, 120) for i in range(120)) == [route_id(i, 120) for i in range(120)]

@@ -202,6 +202,38 @@ def test_capped_anchor_without_turnable_node_in_reach_keeps_its_own_node(
         return keynet.key_network(G, rm, sc, places, zones, trips, [14], merge_radius_m=100.0)
 
     assert build(0).nodes[0] == 1  # no cap: the turnable node, as before
-    # with a cap (big areas): farther than ANCHOR_REACH_M, so the anchor's own road node
+    assert build(0).turnable == (True, True, True)
+    # with a cap (big areas): farther than ANCHOR_REACH_M, so the anchor's own road node,
+    # where no route may end (two exits): a route end there moves to a turnable node beyond
     assert keynet.ANCHOR_REACH_M < 530.0
     assert build(5).nodes[0] == 0
+    assert build(5).turnable == (False, True, True)
+
+
+# --- the whole city: designed, every route end a turnaround, no reversal ----------------------
+
+
+def test_seoul_designs_every_anchor_with_no_reversal(seoul: Scenario, cache_dir: Path) -> None:
+    """The city-wide scenario designs (issue 13), with ``design.routes`` routes serving every
+    anchor, and no route reverses: the shapes of both directions, joined at both ends as a bus
+    drives them, never turn by more than the limit within REVERSAL_WINDOW_M of road (the same
+    walk as the default feed's test)."""
+    from test_reversals import TURN_SLACK_DEG, _reversals
+
+    from shuttle import design, network
+    from shuttle.router import REVERSAL_WINDOW_M
+
+    G = network.load_graph(seoul, cache_dir=cache_dir)
+    d = design.design_network(G, seoul, method=seoul.design.method)
+    assert len(d.routes) == seoul.design.routes
+    served = {s.anchor for s in d.stops if s.anchor}
+    assert served == {a.name for a in seoul.anchors}
+    limit = seoul.design.max_turn_deg + TURN_SLACK_DEG
+    found = []
+    for r in d.routes:
+        a, b = (list(p.shape) for p in r.patterns)
+        # out, back, out again: both turnarounds and both joins
+        walk = a + b[1:] + a[1:]
+        turns = _reversals(walk, REVERSAL_WINDOW_M, limit)
+        found += [(r.route_id, k, round(net)) for k, net in turns]
+    assert found == []
