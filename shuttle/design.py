@@ -747,7 +747,7 @@ def _solve(
     travel = np.array(kn.travel_min, dtype=float)
     terminals = np.ones(n, dtype=bool)
     attempt = rounds = 0
-    exact_keys: set[int] = set()
+    close_keys: set[int] = set()
     while attempt < MAX_ATTEMPTS:
         fin = np.isfinite(travel)
         problem = utrp.Problem(
@@ -777,12 +777,12 @@ def _solve(
             raise _Infeasible(e) from e
         try:
             no_end = frozenset(int(k) for k in np.flatnonzero(~terminals))
-            built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, exact_keys)
-            if built.missed and not built.bans and not set(built.missed) <= exact_keys:
-                # an anchor passed at a distance: the same routes through its key node exactly
-                exact_keys |= set(built.missed)
-                log.info("anchors missed at key nodes %s: passing them exactly", built.missed)
-                built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, exact_keys)
+            built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, close_keys)
+            if built.missed and not built.bans and not set(built.missed) <= close_keys:
+                # an anchor passed at a distance: the same routes closely past its key node
+                close_keys |= set(built.missed)
+                log.info("anchors missed at key nodes %s: passing them closely", built.missed)
+                built = _build_routes(ctx, kn, key_routes, places, scenario, no_end, close_keys)
         except DesignError as e:  # a route with no turn-bounded closed walk
             built = _Built(routes=(), stops={}, bad=(str(e),))
         if not built.bad:
@@ -1400,7 +1400,7 @@ def _route_walk(
     kn: KeyNetwork,
     kr: Sequence[int],
     no_end: Collection[int],
-    exact_keys: Collection[int],
+    close_keys: Collection[int],
 ) -> tuple[Terminal | None, Terminal | None, Any]:
     """The closed road walk of key route ``kr``: where it turns round at its far and near end
     (:func:`_end_options`; ``None``: a loop round a block at the end key node) and the router's
@@ -1426,17 +1426,16 @@ def _route_walk(
         if near is not None and near.node != gnodes[0]:
             gnodes.insert(0, near.node)
         # an anchor's key node that may not end a route (no bus turns round there), or whose
-        # anchor got no stop before, is passed exactly: the anchor stays within reach (a bare
-        # road node beyond which a route end moved is not: on a dual carriageway the other
-        # direction passes it on the other side of the road)
+        # anchor got no stop before, is passed closely (router.CLOSE_RADIUS_M, both
+        # carriageways): the anchor stays within reach
         inner = set(gnodes[1:-1])
-        exact = [
+        close = [
             int(kn.nodes[k])
             for k in kr
-            if kn.anchors[k] and (k in no_end or k in exact_keys) and int(kn.nodes[k]) in inner
+            if kn.anchors[k] and (k in no_end or k in close_keys) and int(kn.nodes[k]) in inner
         ]
         try:
-            cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim, exact=exact)
+            cy = router.cycle(gnodes, via_radius_m=VIA_RADIUS_M, limit_s=lim, close=close)
         except WalkError as e:
             # an end the bus cannot turn round at: the next option of that end
             stuck = [
@@ -1459,12 +1458,12 @@ def _build_routes(
     places: Sequence[Place],
     scenario: Scenario,
     no_end: Collection[int] = frozenset(),
-    exact_keys: Collection[int] = frozenset(),
+    close_keys: Collection[int] = frozenset(),
 ) -> _Built:
     """Expand key-node routes to closed turn-bounded road walks, place stops, build the routes.
 
     ``no_end``: key nodes left out as route ends (:attr:`_Built.bans`); the anchors' key nodes
-    among them and in ``exact_keys`` are passed exactly when inside a route.
+    among them and in ``close_keys`` are passed closely (both carriageways) inside a route.
     """
     from . import stops as stops_mod
 
@@ -1478,7 +1477,7 @@ def _build_routes(
     for kr in key_routes:
         anchor_places = tuple(places[a] for k in kr for a in kn.anchors[k])
         try:
-            far, near, cy = _route_walk(ctx, kn, kr, no_end, exact_keys)
+            far, near, cy = _route_walk(ctx, kn, kr, no_end, close_keys)
         except WalkError as e:  # a reversal, or no walk at all, on a leg or at an end
             log.info("key route %s: %s", list(kr), e)
             bans.append(e.at)

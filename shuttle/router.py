@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 MIN_REVERSAL_DEG = 120.0
 #: A turnaround ends on an edge into a node this close to the terminal (the departure side).
 TERMINAL_SIDE_M = 150.0
+#: A node the caller asks the walk to pass closely is passed within this distance in each
+#: direction (metres): both carriageways of a divided road (10-40 m apart), not the node itself.
+CLOSE_RADIUS_M = 60.0
 #: Edges after a turnaround searched for the road it retraces.
 RETRACE_EDGES = 60
 #: Factor applied to the cost of a road segment repeated within a direction, per repair.
@@ -485,7 +488,7 @@ class TurnRouter:
         limit_s: float = np.inf,
         max_repairs: int = 4,
         max_reversal_repairs: int = REVERSAL_REPAIRS,
-        exact: Sequence[int] = (),
+        close: Sequence[int] = (),
     ) -> Cycle:
         """Route a two-way route through ``nodes`` as one closed walk with two turnarounds.
 
@@ -504,9 +507,10 @@ class TurnRouter:
         max_reversal_repairs
             Re-solves allowed to remove a reversal through a short connector
             (:meth:`reversals`); a budget of its own, so pricing out repeats never uses it up.
-        exact
-            Intermediate nodes the walk must pass through exactly (not just within
-            ``via_radius_m``).
+        close
+            Intermediate nodes the walk must pass within :data:`CLOSE_RADIUS_M` of (instead of
+            ``via_radius_m``), in each direction: on a divided road the other direction passes
+            on the other carriageway, so the node itself is not required.
 
         Returns
         -------
@@ -524,11 +528,14 @@ class TurnRouter:
             raise DesignError(msg)
         t0, tn = int(nodes[0]), int(nodes[-1])
 
-        def via(n: int) -> list[int]:
-            return sorted({e for v in self.near(n, via_radius_m) for e in self.in_edges(v)})
+        def via(n: int, radius_m: float) -> list[int]:
+            return sorted({e for v in self.near(n, radius_m) for e in self.in_edges(v)})
 
-        keep = {int(n) for n in exact}
-        mids = [self.in_edges(int(n)) if int(n) in keep else via(int(n)) for n in nodes[1:-1]]
+        keep = {int(n) for n in close}
+        mids = [
+            via(int(n), CLOSE_RADIUS_M) if int(n) in keep else via(int(n), via_radius_m)
+            for n in nodes[1:-1]
+        ]
         side0 = sorted({e for v in self.near(t0, TERMINAL_SIDE_M) for e in self.in_edges(v)})
         siden = sorted({e for v in self.near(tn, TERMINAL_SIDE_M) for e in self.in_edges(v)})
         layers: list[tuple[Sequence[int], bool]] = [(m, False) for m in mids]

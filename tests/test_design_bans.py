@@ -170,7 +170,7 @@ def test_a_key_link_with_no_reversal_free_walk_is_left_out(monkeypatch, scenario
     calls: list[tuple[tuple[int, ...], ...]] = []
     caps = _record_caps(monkeypatch)
 
-    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), exact_keys=()):  # noqa: ANN001, ANN202
+    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), close_keys=()):  # noqa: ANN001, ANN202
         calls.append(tuple(tuple(r) for r in key_routes))
         bans = {
             (min(a, b), max(a, b))
@@ -201,7 +201,7 @@ def test_a_route_end_that_must_reverse_stops_being_a_terminal(monkeypatch, scena
     kn = _ring_network()
     caps = _record_caps(monkeypatch)
 
-    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), exact_keys=()):  # noqa: ANN001, ANN202
+    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), close_keys=()):  # noqa: ANN001, ANN202
         bans = {(e,) for r in key_routes for e in (r[0], r[-1]) if e in (0, 3)}
         if bans:  # key nodes 0 and 3 have only a median gap to turn in
             return design._Built(routes=(), stops={}, bad=("reversal",), bans=tuple(bans))
@@ -221,7 +221,7 @@ def test_a_route_end_that_must_reverse_stops_being_a_terminal(monkeypatch, scena
 def test_a_reversal_everywhere_still_fails_with_one_clear_reason(monkeypatch, scenario) -> None:  # noqa: ANN001
     kn = _ring_network()
 
-    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), exact_keys=()):  # noqa: ANN001, ANN202
+    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), close_keys=()):  # noqa: ANN001, ANN202
         ends = tuple(sorted({(e,) for r in key_routes for e in (r[0], r[-1])}))
         return design._Built(routes=(), stops={}, bad=("reversal",), bans=ends)
 
@@ -239,7 +239,7 @@ def test_with_max_key_nodes_only_anchors_must_be_covered(monkeypatch, scenario) 
     # most 3 of the 5 nodes (leaf - centre - leaf). Anchors at leaves 1 and 2.
     kn = _network(5, {(0, k): 2.0 for k in range(1, 5)}, anchors=(1, 2))
 
-    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), exact_keys=()):  # noqa: ANN001, ANN202
+    def fake_build(ctx, kn, key_routes, places, scenario, no_end=(), close_keys=()):  # noqa: ANN001, ANN202
         return design._Built(routes=(), stops={}, bad=())
 
     monkeypatch.setattr(design, "_build_routes", fake_build)
@@ -390,3 +390,38 @@ def test_a_terminal_the_bus_cannot_turn_at_falls_back_to_a_block_at_the_key_node
     assert near is not None
     assert near.node == 200
     assert router.calls == [[200, 103, 102, 101, 100, 300], [200, 103, 102, 101, 100]]
+
+
+def test_a_close_node_is_passed_on_either_carriageway() -> None:
+    """An anchor's key node on one carriageway of a divided road: the walk passes it within
+    CLOSE_RADIUS_M in each direction, so direction 1 passes on the other carriageway (20 m
+    away) instead of looping round to the node itself."""
+    from shuttle.router import CLOSE_RADIUS_M
+
+    G, ids = _divided_road(west_block=True)
+    # a block at the east end too (A8 -> C8 -> C7 -> A7, then across to B7): both ends turn
+    for name, x in (("C8", 480.0), ("C7", 420.0)):
+        ids[name] = max(G.nodes) + 1
+        G.add_node(ids[name], x=126.9 + DX * x / 100.0, y=37.55 - DY * 0.6, name=name)
+    for u, v, m in (("A8", "C8", 60.0), ("C8", "C7", 60.0), ("C7", "A7", 60.0), ("A7", "B7", 20.0)):
+        G.add_edge(ids[u], ids[v], length=m, travel_time=m / 10.0, highway="secondary")
+    G.remove_edge(ids["A8"], ids["B8"])
+    name = {v: k for k, v in ids.items()}
+    assert 20.0 < CLOSE_RADIUS_M < 60.0 * 2
+    router = TurnRouter(G, max_turn_deg=150.0)
+    # the route B1 (west end, loop B1-B0-D0-D1-B1) .. A4 .. A7 (east end, loop A7-A8-C8-C7-A7)
+    route = [ids["B1"], ids["A4"], ids["A7"]]
+    cy = router.cycle(route, via_radius_m=0.0, close=[ids["A4"]])
+    # the closed walk (direction 1 starts where direction 0 ends): A4 once, eastbound, and B4
+    # once, westbound, each loop once
+    walk = [name[n] for n in (*cy.out_nodes, *cy.back_nodes[1:])]
+    assert walk.count("A4") == 1
+    assert walk.count("B4") == 1
+    assert walk.count("C8") == 1
+    assert walk.count("D0") == 1
+    # passing the node A4 itself in both directions (the old rule) drives the whole corridor
+    # round again to come back eastbound
+    exact = router.cycle(route, via_radius_m=0.0)
+    again = [name[n] for n in (*exact.out_nodes, *exact.back_nodes[1:])]
+    assert again.count("A4") >= 2
+    assert exact.cost > cy.cost
