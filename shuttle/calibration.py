@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy.stats import spearmanr
 
 __all__ = ["Calibration", "observed_by_zone", "rank_correlation"]
 
@@ -60,6 +59,8 @@ def rank_correlation(model: np.ndarray, observed: np.ndarray) -> Calibration:
     keep = (m > 0) | (o > 0)
     rho = math.nan
     if keep.sum() >= 3 and np.ptp(m[keep]) > 0 and np.ptp(o[keep]) > 0:
+        from scipy.stats import spearmanr  # imported here: scipy.stats alone takes ~1 s to load
+
         rho = float(spearmanr(m[keep], o[keep]).statistic)
     return Calibration(
         zones=int(keep.sum()),
