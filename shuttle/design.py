@@ -992,7 +992,10 @@ def _join(
     of its end (the next one starts back there). The first join, nearest the split, that
     drives no road segment twice within a direction is kept, else the one with the fewest. A
     stop of either direction next to the shared one is dropped only when it stands within
-    :data:`SPLIT_STOP_GAP_M` of it and the gap left stays within ``max_gap_m``.
+    :data:`SPLIT_STOP_GAP_M` of it and the gap left stays within ``max_gap_m``; a real bus stop
+    is never dropped for a new shared stop (where the loop's real stop would make a direction
+    drive its approach road out and back, the shared stop is a new one on the loop, and the
+    real stop before it stays).
 
     ``split(prev path, next path)`` gives the terminal stops the loop itself offers
     (:func:`shuttle.stops.turnaround_stops` on the previous direction's end and the next one's
@@ -1130,14 +1133,15 @@ def _join_at_stop(
 ) -> tuple[tuple[list[int], list[Any]], tuple[list[int], list[Any]]] | None:
     """Join at a loop stop ``f`` that is not among the placed stops: on the next direction's
     start (``side`` 0) or the previous one's end (1). Placed stops within
-    :data:`SPLIT_STOP_GAP_M` of it are dropped (not anchors); None if a direction keeps < 2."""
+    :data:`SPLIT_STOP_GAP_M` of it are dropped (not anchors, nor real bus stops where ``f`` is
+    new: :func:`_stays`); None if a direction keeps < 2."""
     fid = stops_id(f)
     same = [p for p in (*prev[1], *nxt[1]) if stops_id(p) == fid and p.anchor]
     if same:  # the loop's stop is a placed one: it keeps serving its anchor
         f = dataclasses.replace(f, anchor=same[0].anchor, anchor_m=same[0].anchor_m)
     if side == 0:
         own = [p for p in nxt[1] if stops_id(p) != fid]
-        keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
+        keep = [p for p in own if _stays(p, f)]
         last = nxt[1][-1]
         keep = [p if p is last else dataclasses.replace(p, terminal=False) for p in keep]
         j = sum(p.dist_m < f.dist_m for p in keep)
@@ -1147,7 +1151,7 @@ def _join_at_stop(
         got = _join_at_next(G, rm, prev, (nxt[0], ps), j, max_gap_m)
     else:
         own = [p for p in prev[1] if stops_id(p) != fid]
-        keep = [p for p in own if p.anchor or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M]
+        keep = [p for p in own if _stays(p, f)]
         first = prev[1][0]
         keep = [p if p is first else dataclasses.replace(p, terminal=False) for p in keep]
         j = sum(p.dist_m <= f.dist_m for p in keep)
@@ -1158,6 +1162,15 @@ def _join_at_stop(
     if len(got[0][1]) < 2 or len(got[1][1]) < 2:
         return None
     return got
+
+
+def _stays(p: Any, f: Any) -> bool:
+    """Whether placed stop ``p`` stays beside the shared terminal stop ``f``: an anchor's
+    stop, a real bus stop where ``f`` is a new one, or a stop :data:`SPLIT_STOP_GAP_M` or more
+    from it."""
+    return (
+        bool(p.anchor) or bool(p.ars and not f.ars) or abs(p.dist_m - f.dist_m) >= SPLIT_STOP_GAP_M
+    )
 
 
 def _clear_beside(
@@ -1270,7 +1283,12 @@ def _join_at_next(
     cands += [_shift(p, plen, len(ppath) - 1, terminal=False) for p in nstops[:j]]
     cands = _served_once([p for p in cands if stops_id(p) not in taken], [*keep, f])
     start = keep[-1].dist_m if keep else 0.0
-    keep += _fill(start, cands, last.dist_m, max_gap_m)
+    fill = _fill(start, cands, last.dist_m, max_gap_m)
+    # a new terminal stop never displaces the real bus stop the direction reached before it
+    own = cands[0] if cands and stops_id(cands[0]) == stops_id(pstops[-1]) else None
+    if own is not None and own.ars and not f.ars and all(p is not own for p in fill):
+        fill = sorted([*fill, own], key=lambda p: p.dist_m)
+    keep += fill
     new_prev = (list(ppath) + list(npath[1 : i + 2]), [*keep, last])
     off = -float(ncum[i])
     new_next = (
@@ -1311,6 +1329,10 @@ def _join_at_prev(
     if not rest and cands:  # the next direction's only other stop is its last
         rest = [dataclasses.replace(cands.pop(), terminal=True)]
     middle = _fill(first.dist_m, cands, end, max_gap_m)
+    # a new terminal stop never displaces the real bus stop the next direction started at
+    start = cands[-1] if cands and stops_id(cands[-1]) == stops_id(nstops[0]) else None
+    if start is not None and start.ars and not own.ars and all(p is not start for p in middle):
+        middle = sorted([*middle, start], key=lambda p: p.dist_m)
     new_prev = (
         list(ppath[: i + 2]),
         [*pstops[:j], dataclasses.replace(own, terminal=True)],
