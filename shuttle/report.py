@@ -442,7 +442,7 @@ def _plan_section(d: dict[str, Any]) -> str:
                 _bi("편도(분, 최대 혼잡 시간대)", "One way (min, slowest period)"),
                 _bi("순환(분, 회차 대기 포함)", "Cycle (min, layovers included)"),
                 _bi("정류장", "Stops"),
-                _bi("평일 차량", "Weekday buses"),
+                _bi("평일 차량(노선 최대)", "Weekday buses (route's busiest period)"),
                 _bi("평일 배차(분)", "Weekday headway (min)")
                 + "<br><small>"
                 + " / ".join(_bi(*_PERIOD[p]) for p in PERIODS)
@@ -451,6 +451,15 @@ def _plan_section(d: dict[str, Any]) -> str:
             rows,
             "routes",
         )
+    )
+    out.append(
+        '<p class="legend">'
+        + _bi(
+            "노선마다 가장 바쁜 시간대가 달라 노선별 차량의 합이 필요 차량보다 많을 수 있음",
+            "the routes are busiest at different times of day, so their buses may add up to more "
+            "than the buses needed",
+        )
+        + "</p>"
     )
     out.append(_roads_table(d))
     out.append(f"<h3>{_bi('차량·운행', 'Fleet and vehicle-hours')}</h3>")
