@@ -133,11 +133,9 @@ def make_design(
         vs_key = baseline_key(scenario, cache_dir)
     key = _design_key(scenario, G, method, vs_key)
     root = _stage_root(G, cache_dir)
-    if key:
-        hit = _load_obj(root, "design", key, Design)
-        if hit is not None:
-            log.info("design read from the stage cache")
-            return _known(hit, key)
+    hit = _read_stage(root, "design", key, Design)
+    if hit is not None:
+        return hit
     vs = None
     if scenario.design.versus_existing:
         if baseline is None:
@@ -152,9 +150,8 @@ def make_design(
                 baseline, scenario, cache_dir=root, key=baseline_key(scenario, cache_dir)
             )
     out = design.design_network(G, scenario, method=method, progress=progress, existing=vs)
-    if key and (vs is None) == (vs_key is None):  # designed against what the key says
-        _save_obj(root, "design", key, out)
-        _known(out, key)
+    if (vs is None) == (vs_key is None):  # designed against what the key says
+        _keep_stage(root, "design", key, out)
     return out
 
 
@@ -339,15 +336,11 @@ def make_plan(
         )
     key = _plan_key(scenario, G, design, baseline)
     root = _stage_root(G, cache_dir)
-    if key:
-        hit = _load_obj(root, "plan", key, Plan)
-        if hit is not None:
-            log.info("service plan read from the stage cache")
-            return _known(hit, key)
+    hit = _read_stage(root, "plan", key, Plan)
+    if hit is not None:
+        return hit
     plan = _service_plan(scenario, G, design, cache_dir, progress, baseline, demand)
-    if key:
-        _save_obj(root, "plan", key, plan)
-        _known(plan, key)
+    _keep_stage(root, "plan", key, plan)
     return plan
 
 
@@ -400,6 +393,29 @@ def _plan_key(scenario: Scenario, G: nx.MultiDiGraph, design: Design, baseline: 
         _data_digests(scenario),
         _package_digest(),
     )
+
+
+#: What the log calls each stage read back whole from the stage cache.
+_STAGE_NAMES = {"design": "design", "plan": "service plan"}
+
+
+def _read_stage(root: Path, kind: str, key: str | None, cls: type) -> Any:
+    """The ``cls`` object of stage ``kind`` kept under ``key`` (None: no key, absent or
+    unreadable), remembered as made by that key (:func:`_known`)."""
+    if not key:
+        return None
+    hit = _load_obj(root, kind, key, cls)
+    if hit is None:
+        return None
+    log.info("%s read from the stage cache", _STAGE_NAMES[kind])
+    return _known(hit, key)
+
+
+def _keep_stage(root: Path, kind: str, key: str | None, obj: Any) -> None:
+    """Store stage ``kind``'s ``obj`` under ``key`` (nothing without a key) and remember it."""
+    if key:
+        _save_obj(root, kind, key, obj)
+        _known(obj, key)
 
 
 def _load_obj(root: Path, kind: str, key: str, cls: type) -> Any:

@@ -1,38 +1,22 @@
 """Same input, same output: `shuttle plan` under different hash seeds gives identical bytes.
 
-A small variant of nw3 (3 routes, 150 annealing iterations; the same data, graph and chain) keeps
+A small variant of nw3 (6 routes, 150 annealing iterations; the same data, graph and chain) keeps
 the two runs short; they run at once, in separate output folders.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from toyplan import nw3_variant
 
 from shuttle import io
-from shuttle.config import scenario_path
 
 WAIT_S = 900.0
-
-
-def _small_scenario(folder: Path) -> Path:
-    text = scenario_path("nw3").read_text(encoding="utf-8")
-    subs = [
-        (r'(?m)^name = "nw3"', 'name = "det"'),
-        (r"(?m)^routes = \d+", "routes = 6"),
-        (r"(?m)^iterations = \d+", "iterations = 150"),
-    ]
-    for pat, rep in subs:
-        text, n = re.subn(pat, rep, text, count=1)
-        assert n == 1, pat
-    path = folder / "det.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -44,7 +28,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_plan_is_byte_identical_under_other_hash_seeds(tmp_path: Path, cache_dir: Path) -> None:
-    scen = _small_scenario(tmp_path)
+    scen = nw3_variant(tmp_path, "det", routes="6", iterations="150")
     procs = []
     for seed in ("1", "4242"):
         out = tmp_path / f"seed{seed}"

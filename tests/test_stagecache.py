@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from toyplan import toy_design
+from toyplan import nw3_variant, toy_design
 
 from shuttle import compare, stagecache
 from shuttle.cli import main
-from shuttle.config import scenario_path
 from shuttle.model import Design
 from shuttle.passengers import LineSpec
 
@@ -159,22 +157,6 @@ def test_cached_skim_equals_the_computed_one_and_follows_its_inputs(
 # ----------------------------------------------------------- shuttle plan, cold and warm
 
 
-def _small_scenario(folder: Path) -> Path:
-    text = scenario_path("nw3").read_text(encoding="utf-8")
-    subs = [
-        (r'(?m)^name = "nw3"', 'name = "warm"'),
-        (r"(?m)^routes = \d+", "routes = 4"),
-        (r"(?m)^iterations = \d+", "iterations = 150"),
-        (r"(?m)^curve_fleets = \[[^\]]*\]", "curve_fleets = [10, 30]"),
-    ]
-    for pat, rep in subs:
-        text, n = re.subn(pat, rep, text, count=1)
-        assert n == 1, pat
-    path = folder / "warm.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
@@ -186,7 +168,7 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_plan_from_a_warm_stage_cache_is_byte_identical(
     tmp_path: Path, cache_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    scen = _small_scenario(tmp_path)
+    scen = nw3_variant(tmp_path, "warm", routes="4", iterations="150", curve_fleets="[10, 30]")
     stage = tmp_path / "cache"  # the session's road graphs, no stage results yet
     stage.mkdir()
     for pattern in ("network-*.graph", "baseline-*.json.gz"):

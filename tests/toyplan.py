@@ -7,7 +7,11 @@ test escaping.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from shuttle import geo
+from shuttle.config import scenario_path
 from shuttle.model import Design, DesignKPIs, Pattern, Place, Route, RouteKPI, Stop
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -145,3 +149,17 @@ def toy_design() -> Design:
         coverage_by_district=((11410, 1000, 10000), (11440, 2000, 20000)),
     )
     return Design(places=places, stops=stops, routes=routes, kpis=kpis)
+
+
+def nw3_variant(folder: Path, name: str, **keys: str) -> Path:
+    """The packaged nw3 scenario as ``<folder>/<name>.toml`` with ``name`` and the first line of
+    each of ``keys`` (``routes="4"``: ``routes = 4``) set; each must be found once."""
+    text = scenario_path("nw3").read_text(encoding="utf-8")
+    subs = [(r'(?m)^name = "nw3"', f'name = "{name}"')]
+    subs += [(rf"(?m)^{k} = (\[[^\]]*\]|\S+)", f"{k} = {v}") for k, v in keys.items()]
+    for pat, rep in subs:
+        text, n = re.subn(pat, rep, text, count=1)
+        assert n == 1, pat
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
